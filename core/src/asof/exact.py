@@ -1,0 +1,60 @@
+"""Strict conversions for numbers that come from outside (JSON, CSV, the command line).
+
+No float ever touches an amount: a float given here is refused, and JSON must be parsed
+with ``parse_float=Decimal`` (the transport does this). Integers stay exact at any size.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from asof.errors import InputError
+
+__all__ = ["scale", "to_decimal", "to_int"]
+
+_INT_RE = re.compile(r"^[+-]?\d+$")
+
+
+def to_int(value: object, *, field: str, error: type[InputError] = InputError) -> int:
+    """An exact integer from an int, a string of digits or an integral Decimal.
+
+    Booleans, floats, fractions and anything else are refused with ``error`` naming
+    ``field``: the caller keeps the offending value in the message, never a truncation.
+    """
+    if isinstance(value, bool):
+        raise error("expected an integer, got a boolean", field=field, value=value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _INT_RE.match(value.strip()):
+        return int(value.strip())
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    raise error(f"expected an integer, got {value!r}", field=field, value=value)
+
+
+def to_decimal(value: object, *, field: str, error: type[InputError] = InputError) -> Decimal:
+    """An exact Decimal from a Decimal, an int or a decimal string; floats are refused."""
+    if isinstance(value, bool):
+        raise error("expected a decimal number, got a boolean", field=field, value=value)
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise error(f"expected a decimal number, got {value!r}", field=field,
+                        value=value) from None
+    else:
+        raise error(f"expected a decimal number, got {type(value).__name__} {value!r}",
+                    field=field, value=value)
+    if not result.is_finite():
+        raise error(f"expected a finite number, got {value!r}", field=field, value=value)
+    return result
+
+
+def scale(raw: int, decimals: int) -> Decimal:
+    """``raw`` base units as a human value with ``decimals`` places, exactly."""
+    return Decimal(raw).scaleb(-decimals)

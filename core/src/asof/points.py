@@ -1,0 +1,125 @@
+"""The one parser for moments: every entry point (Python API, CLI, config) uses it.
+
+Accepted times:
+
+- epoch seconds: ``1736536800`` (an ``int`` or a string of digits);
+- a date alone: ``2025-01-10`` (UTC midnight);
+- a date and time: ``2025-01-10 19:20``, ``2025-01-10 19:20:00``, ``2025-01-10T19:20:00``,
+  optionally with fractional seconds; UTC unless an offset is given;
+- an explicit offset: ``...Z``, ``...+02:00``, ``...-0500``, honoured;
+- a :class:`datetime.datetime` (naive means UTC) or :class:`datetime.date` (UTC midnight).
+
+Points add block heights: ``slot:313000000`` or ``block:21000000`` (or a
+:class:`~asof.records.Point`). Impossible dates (``2025-02-30``) are errors that say so.
+Everything returned is timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from asof.errors import InvalidPoint
+from asof.records import Point
+
+__all__ = ["PointLike", "TimeLike", "parse_point", "parse_time", "to_epoch"]
+
+TimeLike = str | int | datetime | date
+PointLike = TimeLike | Point
+
+_TIME_RE = re.compile(
+    r"""^(?P<date>\d{4}-\d{2}-\d{2})
+        (?:[T ](?P<h>\d{2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:\.(?P<frac>\d{1,9}))?)?
+           (?P<tz>Z|z|[+-]\d{2}:?\d{2})?)?$""",
+    re.VERBOSE,
+)
+_BLOCK_RE = re.compile(r"^(?P<unit>slot|block|height)\s*[:=]\s*(?P<n>-?\d+)$", re.IGNORECASE)
+_MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
+
+
+def parse_time(value: TimeLike, *, field: str = "time") -> datetime:
+    """Read a moment in time; return it as an aware UTC datetime.
+
+    Raises :class:`~asof.errors.InvalidPoint` naming ``field`` when it cannot be read.
+    """
+    if isinstance(value, bool):
+        raise InvalidPoint("expected a time, got a boolean", field=field, value=value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, int):
+        return _from_epoch(value, field)
+    if not isinstance(value, str):
+        raise InvalidPoint(
+            f"expected a time, got {type(value).__name__}", field=field, value=value
+        )
+    text = value.strip()
+    if text.isdigit():
+        return _from_epoch(int(text), field)
+    if text.lower() == "now":
+        return datetime.now(UTC).replace(microsecond=0)
+    match = _TIME_RE.match(text)
+    if not match:
+        raise InvalidPoint(
+            f"cannot read {value!r} as a time; use epoch seconds, YYYY-MM-DD, "
+            "YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DDTHH:MM[:SS] with an optional Z or ±HH:MM",
+            field=field,
+            value=value,
+        )
+    try:
+        day = date.fromisoformat(match["date"])
+    except ValueError:
+        raise InvalidPoint(f"{match['date']!r} is not a real date", field=field,
+                           value=value) from None
+    hour = int(match["h"] or 0)
+    minute = int(match["m"] or 0)
+    second = int(match["s"] or 0)
+    frac = (match["frac"] or "").ljust(6, "0")[:6]
+    if hour > 23 or minute > 59 or second > 59:
+        raise InvalidPoint(f"{text!r} is not a real time of day", field=field, value=value)
+    tz = _offset(match["tz"], field, value)
+    moment = datetime(day.year, day.month, day.day, hour, minute, second, int(frac or 0),
+                      tzinfo=tz)
+    return moment.astimezone(UTC)
+
+
+def parse_point(value: PointLike, *, field: str = "at") -> Point:
+    """Read a point: a time in any form :func:`parse_time` accepts, or ``slot:N`` /
+    ``block:N`` (also ``height:N``)."""
+    if isinstance(value, Point):
+        return value
+    if isinstance(value, str):
+        match = _BLOCK_RE.match(value.strip())
+        if match:
+            number = int(match["n"])
+            if number < 0:
+                raise InvalidPoint("a slot or block number cannot be negative", field=field,
+                                   value=value)
+            return Point(block=number)
+    return Point(time=parse_time(value, field=field))
+
+
+def to_epoch(moment: datetime) -> int:
+    """Whole epoch seconds of an aware datetime (fractions are dropped, never rounded up)."""
+    return int(moment.timestamp() // 1)
+
+
+def _from_epoch(seconds: int, field: str) -> datetime:
+    if seconds < 0 or seconds > _MAX_EPOCH:
+        raise InvalidPoint(f"epoch seconds {seconds} are out of range", field=field,
+                           value=seconds)
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _offset(text: str | None, field: str, value: object) -> timezone:
+    if not text or text in ("Z", "z"):
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 23 or minutes > 59:
+        raise InvalidPoint(f"{text!r} is not a valid UTC offset", field=field, value=value)
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))

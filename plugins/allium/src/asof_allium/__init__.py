@@ -1,0 +1,1 @@
+"""asof provider plugin for Allium (not implemented yet)."""

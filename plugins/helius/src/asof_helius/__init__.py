@@ -1,0 +1,1 @@
+"""asof provider plugin for Helius (not implemented yet)."""

@@ -1,0 +1,1 @@
+"""asof provider plugin for Pacifica (not implemented yet)."""
