@@ -43,7 +43,7 @@ __all__ = [
     "Wallet",
 ]
 
-#: Pseudo-mint that addresses native SOL (41 characters, ends in ``1``).
+#: Pseudo-mint that addresses native SOL (43 characters, ends in ``1``; wrapped SOL ends in ``2``).
 NATIVE_SOL_MINT = "So11111111111111111111111111111111111111111"
 #: Wrapped SOL: an ordinary SPL token, not native SOL.
 WRAPPED_SOL_MINT = "So11111111111111111111111111111111111111112"
