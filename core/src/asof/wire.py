@@ -175,7 +175,9 @@ def _first_error(exc: BaseException, path: str = "") -> tuple[str, str]:
         message = str(exc)
         if exc.field and message.startswith(f"{exc.field}: "):
             message = message[len(exc.field) + 2:]
-        return (f"{path}.{inner}" if path and inner else path or (inner or "")), message
+        if path and inner and path.rsplit(".", 1)[-1] != inner:
+            return f"{path}.{inner}", message
+        return path or (inner or ""), message
     return path, str(exc)
 
 
