@@ -200,9 +200,11 @@ class ResponseError(ProviderError):
 
 class RetryableError(ProviderError):
     """A failure worth another attempt: the transport retries it, then the router
-    falls over to the next provider on the route."""
+    falls over to the next provider on the route. ``retry_after`` is the wait, in
+    seconds, the provider asked for (a ``Retry-After`` header), when it said."""
 
     retryable = True
+    retry_after: float | None = None
 
 
 class RateLimited(RetryableError):
