@@ -1,0 +1,124 @@
+"""Secrets that never show themselves, and the redactor that scrubs them from text.
+
+A :class:`Secret` wraps a credential (an API key, a token). Its ``repr`` and ``str`` are
+masked, so it can sit inside records, logs and tracebacks without leaking; only
+:meth:`Secret.reveal` gives the value back, and only the transport calls it, to put
+the value in a request header.
+
+A :class:`Redactor` knows a set of secret values and replaces every occurrence of any
+of them (and of their URL-encoded forms) in a piece of text. The transport passes every
+error message, log line and ``repr`` it produces through one, so a provider that echoes
+a key back in an error body does not leak it either.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+__all__ = ["MASK", "Redactor", "Secret"]
+
+MASK = "***"
+"""What a redacted secret is replaced with."""
+
+
+class Secret:
+    """A credential whose value is hidden from ``repr``, ``str`` and formatting.
+
+    Two secrets are equal when their values are equal (compared in constant time).
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"a secret's value must be a str, not {type(value).__name__}")
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret's value. Call it only where the value must be sent."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({MASK!r})"
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __format__(self, format_spec: str) -> str:
+        return format(MASK, format_spec)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash((Secret, self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret cannot be pickled")
+
+
+class Redactor:
+    """Replaces every known secret value in text with ``***``.
+
+    Secrets are added with :meth:`add`; :meth:`redact` scrubs a string and
+    :meth:`redact_data` a JSON-like structure (dicts, lists, strings). Longer values are
+    replaced first, so a secret that contains another is masked whole. Empty values are
+    ignored.
+    """
+
+    __slots__ = ("_pattern", "_values")
+
+    def __init__(self, secrets: Iterable[Secret | str] = ()) -> None:
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: Secret | str) -> None:
+        """Remember a secret (or a plain string to treat as one)."""
+        value = secret.reveal() if isinstance(secret, Secret) else secret
+        if not isinstance(value, str):
+            raise TypeError(f"cannot redact a {type(value).__name__}")
+        if not value:
+            return
+        forms = {value, quote(value, safe=""), quote_plus(value, safe="")}
+        if not forms <= self._values:
+            self._values |= forms
+            self._pattern = None
+
+    def redact(self, text: str) -> str:
+        """``text`` with every known secret replaced by ``***``."""
+        if not self._values or not text:
+            return text
+        if self._pattern is None:
+            alternatives = sorted(self._values, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(v) for v in alternatives))
+        return self._pattern.sub(MASK, text)
+
+    def redact_data(self, value: Any) -> Any:
+        """A copy of a JSON-like value with every string (keys included) redacted."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, Mapping):
+            return {self.redact_data(k): self.redact_data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self.redact_data(v) for v in value)
+        return value
+
+    def __repr__(self) -> str:
+        return f"<Redactor of {len(self._values)} form(s)>"
