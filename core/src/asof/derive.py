@@ -17,7 +17,13 @@ from decimal import Decimal
 from asof.errors import InputError
 from asof.records import Amount, BalanceChange, BlockRef, LedgerEntry, Point
 
-__all__ = ["at_or_before", "balance_from_changes", "balance_from_ledger", "change_order"]
+__all__ = [
+    "at_or_before",
+    "balance_from_changes",
+    "balance_from_ledger",
+    "change_order",
+    "ledger_order",
+]
 
 
 def change_order(change: BalanceChange) -> tuple[float, int, int]:
@@ -74,7 +80,8 @@ def balance_from_changes(
     return Amount(raw=total, decimals=found if found is not None else decimals), chosen.block
 
 
-def _ledger_order(entry: LedgerEntry) -> tuple[float, int]:
+def ledger_order(entry: LedgerEntry) -> tuple[float, int]:
+    """Sort key of a ledger entry: time, then ``sequence`` (a missing one counts as -1)."""
     return (entry.time.timestamp(), -1 if entry.sequence is None else entry.sequence)
 
 
@@ -88,7 +95,7 @@ def balance_from_ledger(
                          "block", field="at")
     last: LedgerEntry | None = None
     for entry in entries:
-        if entry.time <= point.time and (last is None or _ledger_order(entry) >= _ledger_order(last)):
+        if entry.time <= point.time and (last is None or ledger_order(entry) >= ledger_order(last)):
             last = entry
     if last is None:
         return Decimal(0), None
