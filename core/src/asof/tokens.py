@@ -27,6 +27,8 @@ _STABLES: dict[str, dict[str, tuple[str, str, int]]] = {
         "WETH": ("0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2", "erc20", 18),
     },
     "base": {"USDC": ("0x833589fcd6edb6e08f4c7c32d4f71b54bda02913", "erc20", 6)},
+    # the venue's account balance: USDC deposited from Solana, named by its mint
+    "pacifica": {"USDC": ("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", "spl", 6)},
     "arbitrum": {
         "USDC": ("0xaf88d065e77c8cc2239327c5edb3a432268e5831", "erc20", 6),
         "USDT": ("0xfd086bc7cd5c481dcc9c85ebe478a1c0b69fcbb9", "erc20", 6),
