@@ -1,0 +1,165 @@
+"""Which chains Allium serves: a built-in fallback list and its live listing.
+
+Allium's ``GET /api/v1/supported-chains/realtime-apis`` answers a list of chains, each
+with an ``id``, a ``label`` and an ``endpoints`` map from product name to ``null`` (not
+supported) or an object whose ``availability`` is ``"beta"`` for a beta product.
+
+Product names: ``holdings_history`` is documented (the holdings document's chain table
+reads it). The name under which the balances-history product is listed is not
+documented; the names in :data:`BALANCES_PRODUCTS` are read, first one present wins.
+Chains asof does not know are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from asof.chains import resolve_chain
+from asof.errors import ResponseError, UnknownChain
+from asof.records import Capability, ChainSupport, SupportStatus
+from asof_allium.info import NAME
+
+__all__ = [
+    "BALANCES_PRODUCTS",
+    "FALLBACK_CHAINS",
+    "HOLDINGS_PRODUCT",
+    "allium_chain",
+    "asof_chain",
+    "fallback_support",
+    "parse_listing",
+]
+
+#: Chains declared when no live listing has been fetched (``asof chains --refresh``).
+FALLBACK_CHAINS: tuple[str, ...] = (
+    "solana",
+    "ethereum",
+    "base",
+    "arbitrum",
+    "optimism",
+    "polygon",
+    "bsc",
+    "avalanche",
+)
+#: The listing's product name for holdings history (documented).
+HOLDINGS_PRODUCT = "holdings_history"
+#: Names the listing may use for the balances-history product (assumed, not documented).
+BALANCES_PRODUCTS: tuple[str, ...] = (
+    "wallet_balances_history",
+    "balances_history",
+    "historical_balances",
+    "wallet_historical_balances",
+    "historical_token_balances",
+)
+
+_FALLBACK_NOTE = "built-in list; `asof chains --refresh` reads Allium's live listing"
+
+# Allium's chain ids where they differ from asof's canonical names (none known so far).
+_TO_ALLIUM: dict[str, str] = {}
+_FROM_ALLIUM = {v: k for k, v in _TO_ALLIUM.items()}
+
+
+def allium_chain(chain: str) -> str:
+    """Allium's id for an asof chain name."""
+    name = resolve_chain(chain).name
+    return _TO_ALLIUM.get(name, name)
+
+
+def asof_chain(allium_id: str) -> str | None:
+    """The asof chain name for an Allium chain id, or ``None`` when asof does not know it."""
+    key = allium_id.strip().lower()
+    try:
+        return resolve_chain(_FROM_ALLIUM.get(key, key)).name
+    except UnknownChain:
+        return None
+
+
+def _supports(
+    chain: str, entries: Iterable[tuple[Capability, SupportStatus]], note: str | None
+) -> list[ChainSupport]:
+    by_status: dict[SupportStatus, list[Capability]] = {}
+    for capability, status in entries:
+        by_status.setdefault(status, []).append(capability)
+    found = []
+    for status in (SupportStatus.SUPPORTED, SupportStatus.BETA):
+        caps = by_status.get(status)
+        if not caps:
+            continue
+        if Capability.BALANCE_HISTORY in caps:
+            caps.append(Capability.BALANCE_AT)
+        found.append(
+            ChainSupport(
+                provider=NAME,
+                chain=chain,
+                capabilities=tuple(caps),
+                status=status,
+                derived=(Capability.BALANCE_AT,) if Capability.BALANCE_AT in caps else (),
+                note=note,
+            )
+        )
+    return found
+
+
+def fallback_support() -> list[ChainSupport]:
+    """The built-in declaration: balance and holdings history (and ``balance_at`` derived
+    from the balance history) on :data:`FALLBACK_CHAINS`."""
+    found: list[ChainSupport] = []
+    for chain in FALLBACK_CHAINS:
+        found.extend(
+            _supports(
+                chain,
+                [
+                    (Capability.BALANCE_HISTORY, SupportStatus.SUPPORTED),
+                    (Capability.HOLDINGS_HISTORY, SupportStatus.SUPPORTED),
+                ],
+                _FALLBACK_NOTE,
+            )
+        )
+    return found
+
+
+def _status(product: Any) -> SupportStatus | None:
+    if product is None:
+        return None
+    if isinstance(product, Mapping):
+        availability = product.get("availability")
+        if isinstance(availability, str) and availability.strip().lower() == "beta":
+            return SupportStatus.BETA
+        return SupportStatus.SUPPORTED
+    if product is False:
+        return None
+    return SupportStatus.SUPPORTED
+
+
+def parse_listing(data: Any) -> list[ChainSupport]:
+    """Chain declarations from the live listing; unknown chains and products are skipped.
+
+    A chain with products of different status gives one declaration per status.
+    """
+    if not isinstance(data, Sequence) or isinstance(data, str | bytes):
+        raise ResponseError(NAME, "supported-chains listing is not a list")
+    found: list[ChainSupport] = []
+    for position, entry in enumerate(data):
+        if not isinstance(entry, Mapping):
+            raise ResponseError(NAME, f"supported-chains entry {position} is not an object")
+        chain_id = entry.get("id")
+        endpoints = entry.get("endpoints")
+        if not isinstance(chain_id, str) or not isinstance(endpoints, Mapping):
+            raise ResponseError(
+                NAME, f"supported-chains entry {position} lacks an id or an endpoints map"
+            )
+        chain = asof_chain(chain_id)
+        if chain is None or resolve_chain(chain).venue:
+            continue
+        entries: list[tuple[Capability, SupportStatus]] = []
+        holdings = _status(endpoints.get(HOLDINGS_PRODUCT))
+        if holdings is not None:
+            entries.append((Capability.HOLDINGS_HISTORY, holdings))
+        for product in BALANCES_PRODUCTS:
+            if product in endpoints:
+                balances = _status(endpoints[product])
+                if balances is not None:
+                    entries.append((Capability.BALANCE_HISTORY, balances))
+                break
+        found.extend(_supports(chain, entries, None))
+    return found
