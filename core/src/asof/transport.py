@@ -1,0 +1,534 @@
+"""The one HTTP stack of asof: a shared client, per-provider sessions, typed errors.
+
+This is the only module that imports the HTTP library (``httpx2``, which keeps the
+httpx API); everything else, tests included, takes it from here::
+
+    from asof.transport import MockTransport, Request, Response, Transport
+
+A :class:`Transport` owns one ``httpx.AsyncClient`` for a whole asof client, created on
+first use (so a transport may be built outside an event loop) and closed by
+:meth:`Transport.aclose` or ``async with``. :meth:`Transport.session` hands each
+provider a :class:`ProviderSession`, the :class:`~asof.context.ProviderHTTP` its plugin
+calls. A session:
+
+- joins paths to the provider's base URL and sends its credentials in headers, never
+  in the URL, with ``Accept: application/json`` and ``User-Agent: asof/<version>``;
+- waits for the provider's rate limiter (one :class:`~asof.ratelimit.RateLimiter` per
+  provider, shared by every session of that provider);
+- parses JSON with ``parse_float=Decimal``, so no float is ever created and big
+  integers stay exact;
+- turns failures into :mod:`asof.errors`: timeouts into ``ProviderTimeout``, failed
+  connections into ``TransportError``, a status that is not a success into the class
+  :func:`~asof.errors.error_for_status` names, carrying the provider's own message (and
+  the structured detail of a validation error), and a success whose body is not JSON
+  into ``ResponseError``; ``Retry-After`` (seconds or an HTTP date, capped) lands in
+  ``retry_after``;
+- retries :class:`~asof.errors.RetryableError` with exponential backoff and jitter
+  (stamina), ``attempts`` tries in all, waiting at least what ``Retry-After`` asked;
+- redacts its credentials from every message, detail, log line and ``repr``;
+- logs each request at DEBUG on the ``asof.http`` logger (method, URL, status, time).
+
+Redirects are not followed: a credential header must not travel to another host.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import logging
+import re
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx2 as httpx
+import stamina
+
+from asof import __version__
+from asof.errors import (
+    AuthenticationError,
+    PluginError,
+    ProviderError,
+    ProviderTimeout,
+    RateLimited,
+    ResponseError,
+    RetryableError,
+    TransportError,
+    error_for_status,
+)
+from asof.provider import Credential, ProviderInfo, RateLimit
+from asof.ratelimit import RateLimiter
+from asof.secrets import Redactor, Secret
+
+if TYPE_CHECKING:
+    from asof.config import Config
+
+__all__ = [
+    "USER_AGENT",
+    "MockTransport",
+    "ProviderSession",
+    "Request",
+    "Response",
+    "Transport",
+    "httpx",
+    "parse_retry_after",
+]
+
+MockTransport = httpx.MockTransport
+Request = httpx.Request
+Response = httpx.Response
+
+USER_AGENT = f"asof/{__version__}"
+"""The ``User-Agent`` every request carries."""
+
+log = logging.getLogger("asof.http")
+
+_EXCERPT = 300  # characters of a non-JSON body kept in an error
+_MESSAGE_KEYS = ("error", "message", "detail", "details")
+_LOCATION_PREFIXES = frozenset({"body", "query", "path", "header", "cookie"})
+_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: a number of seconds or an HTTP
+    date (relative to ``now``, default the current time). ``None`` when absent or
+    unreadable; never negative."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if _SECONDS.fullmatch(text):
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(0.0, seconds)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _loads(text: str) -> Any:
+    return jsonlib.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+
+
+def _strip_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+# --------------------------------------------------------------------------- Transport
+
+
+class Transport:
+    """The shared HTTP client and the sessions built on it.
+
+    ``http_transport`` replaces the network (tests pass a :data:`MockTransport`);
+    ``timeout`` is the default per-request timeout in seconds; ``attempts`` the tries
+    per request, retries included; ``max_retry_after`` caps the wait a provider may ask
+    for with ``Retry-After``.
+    """
+
+    def __init__(
+        self,
+        *,
+        http_transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+        attempts: int = 3,
+        max_retry_after: float = 60.0,
+    ) -> None:
+        if not timeout > 0:
+            raise ValueError(f"timeout must be positive, not {timeout!r}")
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+            raise ValueError(f"attempts must be a positive integer, not {attempts!r}")
+        if not max_retry_after >= 0:
+            raise ValueError(f"max_retry_after must not be negative, not {max_retry_after!r}")
+        self.timeout = float(timeout)
+        self.attempts = attempts
+        self.max_retry_after = float(max_retry_after)
+        self._http_transport = http_transport
+        self._client: httpx.AsyncClient | None = None
+        self._limiters: dict[tuple[str, int, float], RateLimiter] = {}
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Config,
+        *,
+        http_transport: httpx.AsyncBaseTransport | None = None,
+        max_retry_after: float = 60.0,
+    ) -> Transport:
+        """A transport with the configuration's timeout and attempts."""
+        return cls(
+            http_transport=http_transport,
+            timeout=config.timeout,
+            attempts=config.attempts,
+            max_retry_after=max_retry_after,
+        )
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The shared client, created on first use."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                transport=self._http_transport,
+                timeout=self.timeout,
+                headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+                follow_redirects=False,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the shared client (a later request opens a new one)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def __aenter__(self) -> Transport:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def limiter(self, provider: str, rate_limit: RateLimit | None) -> RateLimiter | None:
+        """The rate limiter shared by every session of ``provider`` at that limit."""
+        if rate_limit is None:
+            return None
+        key = (provider, rate_limit.requests, float(rate_limit.per_seconds))
+        if key not in self._limiters:
+            self._limiters[key] = RateLimiter.from_rate_limit(rate_limit)
+        return self._limiters[key]
+
+    def session(
+        self,
+        info: ProviderInfo,
+        *,
+        base_url: str,
+        credentials: Sequence[tuple[Credential, Secret]] = (),
+        rate_limit: RateLimit | None = None,
+        timeout: float | None = None,
+    ) -> ProviderSession:
+        """A session for one provider. ``timeout`` None means the transport's timeout."""
+        return ProviderSession(
+            self,
+            info,
+            base_url=base_url,
+            credentials=credentials,
+            rate_limit=rate_limit,
+            timeout=self.timeout if timeout is None else timeout,
+        )
+
+    def session_for(self, info: ProviderInfo, config: Config) -> ProviderSession:
+        """A session with everything read from ``config``: credentials, base URL, rate
+        limit and timeout. A missing required credential raises
+        :class:`~asof.errors.AuthenticationError` saying how to set it."""
+        credentials: list[tuple[Credential, Secret]] = []
+        for cred in info.credentials:
+            secret, where = config.credential(info, cred)
+            if secret is None:
+                if cred.required:
+                    raise AuthenticationError(
+                        info.name, f"missing credential {cred.name}", provider_message=where
+                    )
+                continue
+            credentials.append((cred, secret))
+        return self.session(
+            info,
+            base_url=config.base_url(info),
+            credentials=credentials,
+            rate_limit=config.rate_limit(info),
+            timeout=config.provider_timeout(info),
+        )
+
+    def __repr__(self) -> str:
+        state = "open" if self._client is not None else "idle"
+        return f"<Transport {state} timeout={self.timeout:g} attempts={self.attempts}>"
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+class ProviderSession:
+    """One provider's view of the transport; implements :class:`asof.context.ProviderHTTP`.
+
+    Built by :meth:`Transport.session`. ``provider`` is the provider's name.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        info: ProviderInfo,
+        *,
+        base_url: str,
+        credentials: Sequence[tuple[Credential, Secret]] = (),
+        rate_limit: RateLimit | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        if not timeout > 0:
+            raise ValueError(f"timeout must be positive, not {timeout!r}")
+        self.provider = info.name
+        self.info = info
+        self.timeout = float(timeout)
+        self.rate_limit = rate_limit
+        self._transport = transport
+        self._redactor = Redactor()
+        self._headers: dict[str, str] = {}
+        for cred, secret in credentials:
+            value = secret if isinstance(secret, Secret) else Secret(secret)
+            self._redactor.add(value)
+            self._headers[cred.header] = cred.prefix + value.reveal()
+        self.base_url = base_url.rstrip("/")
+        self._limiter = transport.limiter(info.name, rate_limit)
+
+    # -- public helpers
+
+    def redact(self, text: str) -> str:
+        """``text`` with this session's credentials masked."""
+        return self._redactor.redact(text)
+
+    def url(self, path: str) -> str:
+        """The absolute URL for ``path``. An absolute ``path`` must stay on the base
+        URL's scheme and host (credentials never go elsewhere)."""
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", path):
+            if _origin(path) != _origin(self.base_url):
+                raise PluginError(
+                    self.provider,
+                    f"refusing to send a request outside {self._safe_url(self.base_url)}",
+                )
+            return path
+        if not path:
+            return self.base_url
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def __repr__(self) -> str:
+        return f"<ProviderSession {self.provider} {self._safe_url(self.base_url)}>"
+
+    # -- ProviderHTTP
+
+    async def get(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
+        """GET ``path`` and return the parsed JSON body (``None`` for an empty one)."""
+        return await self.request("GET", path, params=params)
+
+    async def post(
+        self, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+    ) -> Any:
+        """POST ``json`` to ``path`` and return the parsed JSON body."""
+        return await self.request("POST", path, params=params, json=json)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """Send a request with retries and return the parsed JSON body. Query
+        parameters whose value is ``None`` are left out."""
+        url = self.url(path)
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        async for attempt in stamina.retry_context(
+            on=self._retry_wait,
+            attempts=self._transport.attempts,
+            timeout=None,
+            wait_initial=0.25,
+            wait_max=8.0,
+            wait_jitter=1.0,
+        ):
+            with attempt:
+                return await self._send(method.upper(), url, query, json, attempt.num)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- internals
+
+    def _safe_url(self, url: str) -> str:
+        return self.redact(_strip_userinfo(url))
+
+    def _retry_wait(self, exc: Exception) -> bool | float:
+        if not isinstance(exc, RetryableError):
+            return False
+        log.debug("%s: will retry after %s", self.provider, exc)
+        if exc.retry_after:
+            return exc.retry_after
+        return True
+
+    async def _send(
+        self, method: str, url: str, params: Mapping[str, Any], body: Any, attempt: int
+    ) -> Any:
+        if self._limiter is not None:
+            await self._limiter.acquire()
+        client = self._transport.client
+        started = time.perf_counter()
+        shown = self._safe_url(url)
+        try:
+            response = await client.request(
+                method,
+                url,
+                params=params or None,
+                json=body,
+                headers=self._headers,
+                timeout=self.timeout,
+            )
+        except httpx.TimeoutException as exc:
+            self._log(method, shown, type(exc).__name__, started, attempt)
+            raise ProviderTimeout(
+                self.provider,
+                f"no answer within {self.timeout:g} s ({type(exc).__name__})",
+            ) from None
+        except httpx.DecodingError as exc:
+            self._log(method, shown, type(exc).__name__, started, attempt)
+            raise ResponseError(
+                self.provider, self.redact(f"the answer could not be decoded: {exc}")
+            ) from None
+        except httpx.RequestError as exc:
+            self._log(method, shown, type(exc).__name__, started, attempt)
+            raise TransportError(
+                self.provider,
+                self.redact(f"connection failed ({type(exc).__name__}: {exc})"),
+            ) from None
+        shown = self._safe_url(str(response.request.url))
+        self._log(method, shown, str(response.status_code), started, attempt)
+        if 200 <= response.status_code < 300:
+            return self._parse(response)
+        raise self._error(response)
+
+    def _log(self, method: str, url: str, outcome: str, started: float, attempt: int) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            elapsed = (time.perf_counter() - started) * 1000
+            suffix = f" (attempt {attempt})" if attempt > 1 else ""
+            log.debug("%s %s %s -> %s in %.0f ms%s", self.provider, method, url, outcome,
+                      elapsed, suffix)
+
+    def _excerpt(self, text: str) -> str | None:
+        cleaned = " ".join(self.redact(text).split())
+        if not cleaned:
+            return None
+        return cleaned if len(cleaned) <= _EXCERPT else cleaned[:_EXCERPT] + "…"
+
+    def _parse(self, response: httpx.Response) -> Any:
+        text = response.text
+        if not text.strip():
+            return None
+        try:
+            return _loads(text)
+        except (ValueError, RecursionError):
+            raise ResponseError(
+                self.provider,
+                "answered with a body that is not JSON",
+                status=response.status_code,
+                provider_message=self._excerpt(text),
+            ) from None
+
+    def _error(self, response: httpx.Response) -> ProviderError:
+        status = response.status_code
+        cls, words = error_for_status(status)
+        message, details, field = self._provider_message(response.text)
+        retry_after: float | None = None
+        if status in (429, 503):
+            seconds = parse_retry_after(response.headers.get("Retry-After"))
+            if seconds is not None:
+                retry_after = min(seconds, self._transport.max_retry_after)
+        kwargs: dict[str, Any] = {
+            "status": status,
+            "provider_message": message,
+            "details": details,
+            "field": field,
+        }
+        error: ProviderError
+        if issubclass(cls, RateLimited):
+            error = cls(self.provider, words, retry_after=retry_after, **kwargs)
+        else:
+            error = cls(self.provider, words, **kwargs)
+            if retry_after is not None and isinstance(error, RetryableError):
+                error.retry_after = retry_after
+        return error
+
+    def _provider_message(self, text: str) -> tuple[str | None, Any, str | None]:
+        """The provider's own words, structured details and the field they name."""
+        try:
+            body = _loads(text)
+        except (ValueError, RecursionError):
+            return self._excerpt(text), None, None
+        if not isinstance(body, dict):
+            return self._excerpt(text), None, None
+        messages: list[str] = []
+        details: Any = None
+        field: str | None = None
+        for key in _MESSAGE_KEYS:
+            value = body.get(key)
+            if isinstance(value, str):
+                messages.append(value.strip())
+            elif isinstance(value, dict):
+                messages.append(_inner_message(value))
+                details = value if details is None else details
+            elif isinstance(value, list) and value:
+                if all(isinstance(item, dict) and "msg" in item for item in value):
+                    lines, first = _validation_lines(value)
+                    messages.append("; ".join(lines))
+                    details, field = value, field or first
+                else:
+                    messages.append("; ".join(_inner_message(item) for item in value))
+                    details = value if details is None else details
+        words = [m for m in dict.fromkeys(messages) if m]
+        message = ": ".join(words) if words else self._excerpt(text)
+        return (
+            self.redact(message) if message else None,
+            self._redactor.redact_data(details),
+            self.redact(field) if field else None,
+        )
+
+
+def _inner_message(value: object) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, dict):
+        for key in ("message", "error", "detail", "msg", "description"):
+            inner = value.get(key)
+            if isinstance(inner, str | dict) and inner:
+                return _inner_message(inner)
+        return ""
+    if isinstance(value, int | Decimal):
+        return str(value)
+    return ""
+
+
+def _validation_lines(items: list[Any]) -> tuple[list[str], str | None]:
+    lines: list[str] = []
+    first: str | None = None
+    for item in items:
+        loc = item.get("loc")
+        parts = [str(p) for p in loc] if isinstance(loc, list | tuple) else []
+        if parts and parts[0] in _LOCATION_PREFIXES:
+            parts = parts[1:]
+        where = ".".join(parts)
+        msg = str(item.get("msg", "")).strip()
+        lines.append(f"{where}: {msg}" if where else msg)
+        if first is None and where:
+            first = where
+    return lines, first
