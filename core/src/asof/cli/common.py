@@ -256,6 +256,9 @@ def report_error(exc: BaseException, *, verbose: bool = False) -> int:
     """
     exc = _unwrap(exc)
     code = error_exit_code(exc)
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        exc.show()  # a bare group or command shows its help, as click does
+        return code
     internal = code == EXIT_INTERNAL
     if verbose and not isinstance(exc, click.ClickException | click.Abort | KeyboardInterrupt):
         click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)

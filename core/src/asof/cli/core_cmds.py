@@ -1,0 +1,329 @@
+"""Core commands: ``plugins``, ``chains``, ``route`` and ``balance-at``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.text import Text
+
+from asof.chains import known_chains, resolve_chain
+from asof.cli.common import (
+    CAPABILITY,
+    CHAIN,
+    POINT,
+    WALLET,
+    CliState,
+    emit,
+    format_cell,
+    output_option,
+    pass_state,
+    run_client,
+    stderr_console,
+    stdout_console,
+)
+from asof.records import BalanceAt, Capability, ChainSupport, Point, Wallet
+from asof.tokens import resolve_token
+
+if TYPE_CHECKING:
+    from asof.client import AsyncClient
+    from asof.router import Route
+
+__all__ = ["COMMANDS", "balance_at", "chains", "plugins", "route"]
+
+
+def _capabilities(values: Iterable[Capability]) -> list[str]:
+    """Capability names in their canonical order, once each."""
+    wanted = set(values)
+    return [c.value for c in Capability if c in wanted]
+
+
+def _joined(key: str) -> Any:
+    def get(row: dict[str, Any]) -> str:
+        value = row.get(key)
+        if isinstance(value, list | tuple):
+            return ", ".join(str(v) for v in value)
+        return format_cell(value)
+
+    return get
+
+
+# ---------------------------------------------------------------------------- plugins
+
+
+def _credential_state(client: AsyncClient, name: str) -> str | None:
+    """``ok`` or what to set, for a loaded plugin's required credentials (never a value)."""
+    info = client.plugin_set.infos.get(name)
+    if info is None:
+        return None
+    missing = []
+    for cred in info.credentials:
+        secret, where = client.config.credential(info, cred)
+        if secret is None and cred.required:
+            missing.append(where)
+    if not info.credentials:
+        return "none needed"
+    return "; ".join(missing) if missing else "ok"
+
+
+@click.command("plugins")
+@output_option
+@pass_state
+def plugins(state: CliState) -> None:
+    """List the provider plugins found: loaded or not, and why.
+
+    Shows each plugin's distribution and version, its state (loaded, failed, invalid,
+    blocked, not allowed, clash), the capabilities it serves, whether its credentials
+    are set, and the error that stopped it from loading.
+    """
+
+    async def collect(client: AsyncClient) -> list[dict[str, Any]]:
+        supports: dict[str, list[ChainSupport]] = {}
+        for support in client.supported_chains():
+            supports.setdefault(support.provider, []).append(support)
+        rows = []
+        for status in client.plugins():
+            declared = supports.get(status.name, [])
+            rows.append({
+                "name": status.name,
+                "distribution": status.distribution,
+                "version": status.version,
+                "state": status.state,
+                "capabilities": _capabilities(c for s in declared for c in s.capabilities),
+                "chains": sorted({s.chain for s in declared}),
+                "credentials": _credential_state(client, status.name) if status.loaded else None,
+                "module": status.module,
+                "error": status.error,
+            })
+        return rows
+
+
+    rows = run_client(state, collect)
+    emit(state, rows, columns=[
+        ("plugin", "name"),
+        "distribution",
+        "version",
+        "state",
+        ("capabilities", _joined("capabilities")),
+        ("chains", lambda row: len(row["chains"]) or None),
+        "credentials",
+        "error",
+    ])
+
+
+# ---------------------------------------------------------------------------- chains
+
+
+def _support_row(support: ChainSupport) -> dict[str, Any]:
+    return {
+        "chain": support.chain,
+        "provider": support.provider,
+        "capabilities": [c.value for c in support.capabilities],
+        "derived": [c.value for c in support.derived],
+        "status": support.status.value,
+        "cost": str(support.cost) if support.cost is not None else None,
+        "preference": support.preference,
+        "note": support.note,
+    }
+
+
+def _marked_capabilities(row: dict[str, Any]) -> str:
+    derived = set(row.get("derived") or ())
+    return ", ".join(f"{c} (derived)" if c in derived else c for c in row["capabilities"])
+
+
+@click.command("chains")
+@click.option("--refresh", is_flag=True,
+              help="Fetch the providers' live chain listings first (costs calls).")
+@click.option("--all", "show_all", is_flag=True,
+              help="Also list the chains asof knows that no installed provider serves.")
+@output_option
+@pass_state
+def chains(state: CliState, refresh: bool, show_all: bool) -> None:
+    """List the chains the installed providers serve: one row per chain and provider,
+    with capabilities, status (supported / beta) and cost per call."""
+
+    async def collect(client: AsyncClient) -> tuple[list[ChainSupport], dict[str, str]]:
+        outcome = await client.refresh_chains() if refresh else {}
+        return client.supported_chains(), outcome
+
+
+    supports, outcome = run_client(state, collect)
+    if refresh:
+        err = stderr_console()
+        if not outcome:
+            err.print(Text("no installed provider publishes a live chain listing"))
+        for provider, what in sorted(outcome.items()):
+            err.print(Text(f"{provider}: {what}"))
+    rows = [_support_row(s) for s in sorted(supports, key=lambda s: (s.chain, s.provider))]
+    if show_all:
+        served = {row["chain"] for row in rows}
+        rows += [
+            {"chain": c.name, "provider": None, "capabilities": [], "derived": [],
+             "status": None, "cost": None, "preference": None, "note": "no provider installed"}
+            for c in known_chains() if c.name not in served
+        ]
+        rows.sort(key=lambda row: (row["chain"], row["provider"] or ""))
+    emit(state, rows, columns=[
+        "chain",
+        "provider",
+        ("capabilities", _marked_capabilities),
+        "status",
+        "cost",
+        "note",
+    ])
+
+
+# ---------------------------------------------------------------------------- route
+
+
+def _route_rows(found: Route) -> list[dict[str, Any]]:
+    rows = []
+    order = 0
+    for step in found.steps:
+        if step.usable:
+            order += 1
+        support = step.support
+        rows.append({
+            "order": order if step.usable else None,
+            "provider": step.provider,
+            "usable": step.usable,
+            "status": support.status.value if support is not None else None,
+            "cost": str(support.cost) if support is not None and support.cost else None,
+            "reason": step.reason,
+        })
+    return rows
+
+
+@click.command("route")
+@click.argument("chain", type=CHAIN)
+@click.argument("capability", type=CAPABILITY)
+@output_option
+@pass_state
+def route(state: CliState, chain: str, capability: Capability) -> None:
+    """Explain which providers answer CAPABILITY on CHAIN, in the order they are tried,
+    and why each other one cannot (for example a missing API key, and which variable
+    to set).
+
+    CAPABILITY is one of balance_at, balance_history, holdings_history, account_ledger.
+    """
+
+    async def collect(client: AsyncClient) -> Route:
+        return client.route(chain, capability)
+
+
+    found = run_client(state, collect)
+    rows = _route_rows(found)
+    first = next((row["provider"] for row in rows if row["usable"]), None)
+    if state.format == "json":
+        emit(state, {"chain": found.chain, "capability": found.capability.value,
+                     "answers": first, "steps": rows})
+        return
+    emit(state, rows, columns=[
+        ("#", "order"),
+        "provider",
+        ("usable", lambda row: "yes" if row["usable"] else "no"),
+        "status",
+        "cost",
+        "reason",
+    ])
+    if state.format == "table":
+        console = stdout_console()
+        if first is not None:
+            console.print(Text(f"{first} answers {found.capability} on {found.chain}"
+                               + (" (the archive first, where it covers the query)"
+                                  if first == "archive" else "")))
+        else:
+            console.print(Text(f"no provider can answer {found.capability} on {found.chain}"))
+
+
+# ---------------------------------------------------------------------------- balance-at
+
+
+def _as_of_text(answer: BalanceAt) -> str:
+    if answer.as_of is None:
+        return "no activity at or before the point (zero)"
+    ref = answer.as_of
+    unit = resolve_chain(answer.wallet.chain).point_unit
+    bits = []
+    if ref.number is not None:
+        bits.append(f"{unit} {ref.number}")
+    if ref.timestamp is not None:
+        bits.append(format_cell(ref.timestamp))
+    if ref.transaction is not None:
+        bits.append(f"tx {ref.transaction}" + (f" #{ref.index}" if ref.index is not None else ""))
+    if ref.hash is not None:
+        bits.append(f"hash {ref.hash}")
+    return ", ".join(bits) or "(the provider gave no block reference)"
+
+
+def balance_view(answer: BalanceAt) -> dict[str, Any]:
+    """The fields of a balance answer as a person reads them (the table form)."""
+    token = answer.token
+    value = answer.amount.value
+    symbol = token.symbol or ""
+    amount = (f"{answer.amount} {symbol}".strip() if value is not None
+              else f"{answer.amount.raw} base units (decimals unknown)")
+    unit = resolve_chain(answer.wallet.chain).point_unit
+    prov = answer.provenance
+    view: dict[str, Any] = {
+        "wallet": str(answer.wallet),
+        "token": f"{token.symbol} {token.address}" if token.symbol else token.address,
+        "standard": token.standard,
+        "amount": amount,
+        "raw": str(answer.amount.raw),
+        "decimals": answer.amount.decimals,
+        "requested": answer.requested.describe(unit),
+        "as of": _as_of_text(answer),
+        "provider": prov.provider,
+        "answer": "derived from history" if prov.derived else "direct",
+        "archived": "yes" if prov.archived else "no",
+    }
+    if prov.source:
+        view["source"] = prov.source
+    if prov.fetched_at is not None:
+        view["fetched at"] = prov.fetched_at
+    for number, caveat in enumerate(prov.caveats, 1):
+        view["caveat" if len(prov.caveats) == 1 else f"caveat {number}"] = caveat
+    return view
+
+
+@click.command("balance-at")
+@click.argument("wallet", type=WALLET, metavar="CHAIN:WALLET")
+@click.argument("token", metavar="TOKEN")
+@click.option("--at", "at", type=POINT, required=True,
+              help="The moment: a time or date (UTC unless an offset is given), epoch "
+              "seconds, or slot:N / block:N.")
+@output_option
+@pass_state
+def balance_at(state: CliState, wallet: Wallet, token: str, at: Point) -> None:
+    """A wallet's balance of one token as of a moment.
+
+    TOKEN is an address or mint, or a symbol from the built-in registry (the native
+    coin such as SOL or ETH, USDC, USDT). The answer is the balance after the last
+    block or slot at or before the point; a wallet with no activity by then has a zero
+    balance.
+
+    \b
+    Examples:
+      asof balance-at solana:GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz USDC --at 2025-01-10
+      asof balance-at solana:GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz SOL --at slot:313000000
+      asof balance-at eth:0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045 USDC \
+        --at "2025-01-10 12:00+02:00"
+    """
+    resolved = resolve_token(wallet.chain, token)
+
+    async def ask(client: AsyncClient) -> BalanceAt:
+        return await client.balance_at(wallet, resolved, at)
+
+
+    answer = run_client(state, ask)
+    if state.format == "table":
+        emit(state, balance_view(answer))
+    else:
+        emit(state, answer)
+
+
+#: The commands this module adds to the ``asof`` group.
+COMMANDS: list[click.Command] = [plugins, chains, route, balance_at]
