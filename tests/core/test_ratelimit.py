@@ -1,0 +1,153 @@
+"""The token bucket, driven by a fake clock (asyncio) and trio's virtual clock."""
+
+from __future__ import annotations
+
+import anyio
+import anyio.lowlevel
+import pytest
+import trio
+import trio.testing
+
+from asof.provider import RateLimit
+from asof.ratelimit import RateLimiter
+
+
+class FakeClock:
+    """Time that moves only when the limiter sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await anyio.lowlevel.checkpoint()
+
+
+def limiter(requests: int, per_seconds: float, clock: FakeClock) -> RateLimiter:
+    return RateLimiter(requests, per_seconds, clock=clock, sleep=clock.sleep)
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.mark.anyio
+async def test_a_full_bucket_allows_a_burst_then_spaces_calls() -> None:
+    clock = FakeClock()
+    bucket = limiter(3, 1.0, clock)
+    for _ in range(3):
+        await bucket.acquire()
+    assert clock.sleeps == []
+    await bucket.acquire()
+    await bucket.acquire()
+    assert clock.sleeps == pytest.approx([1 / 3, 1 / 3])
+    assert clock.now - 1000.0 == pytest.approx(2 / 3)
+
+
+@pytest.mark.anyio
+async def test_the_bucket_refills_with_time_but_never_above_capacity() -> None:
+    clock = FakeClock()
+    bucket = limiter(2, 10.0, clock)
+    await bucket.acquire()
+    await bucket.acquire()
+    clock.now += 3600  # a long idle spell refills to capacity only
+    for _ in range(2):
+        await bucket.acquire()
+    assert clock.sleeps == []
+    await bucket.acquire()
+    assert clock.sleeps == pytest.approx([5.0])
+
+
+@pytest.mark.anyio
+async def test_a_partial_refill_shortens_the_wait() -> None:
+    clock = FakeClock()
+    bucket = limiter(1, 4.0, clock)
+    await bucket.acquire()
+    clock.now += 1.0  # a quarter of a token back
+    await bucket.acquire()
+    assert clock.sleeps == pytest.approx([3.0])
+
+
+@pytest.mark.anyio
+async def test_concurrent_callers_share_the_rate_in_arrival_order() -> None:
+    clock = FakeClock()
+    bucket = limiter(2, 1.0, clock)
+    served: list[tuple[int, float]] = []
+
+    async def call(n: int) -> None:
+        await bucket.acquire()
+        served.append((n, clock.now))
+
+    async with anyio.create_task_group() as tg:
+        for n in range(6):
+            tg.start_soon(call, n)
+            await anyio.lowlevel.checkpoint()
+    assert [n for n, _ in served] == list(range(6))
+    times = [t - 1000.0 for _, t in served]
+    assert times == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.5, 2.0])
+
+
+@pytest.mark.anyio
+async def test_async_with_takes_a_token() -> None:
+    clock = FakeClock()
+    bucket = limiter(1, 2.0, clock)
+    async with bucket as entered:
+        assert entered is bucket
+    async with bucket:
+        pass
+    assert clock.sleeps == pytest.approx([2.0])
+
+
+def test_trio_virtual_clock_spaces_calls_by_the_rate() -> None:
+    async def main() -> float:
+        bucket = RateLimiter(5, 1.0)  # the event loop's clock and anyio.sleep
+        start = trio.current_time()
+        for _ in range(15):
+            await bucket.acquire()
+        return trio.current_time() - start
+
+    elapsed = trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    assert elapsed == pytest.approx(2.0, abs=1e-6)  # 5 at once, then 10 at 5 per second
+
+
+def test_asyncio_default_clock_allows_a_burst_without_sleeping() -> None:
+    async def main() -> float:
+        bucket = RateLimiter(50, 1.0)
+        for _ in range(50):
+            await bucket.acquire()
+        return bucket.available
+
+    assert anyio.run(main, backend="asyncio") < 1.0
+
+
+def test_from_rate_limit_and_repr() -> None:
+    clock = FakeClock()
+    bucket = RateLimiter.from_rate_limit(
+        RateLimit(requests=100, per_seconds=60), clock=clock, sleep=clock.sleep
+    )
+    assert (bucket.requests, bucket.per_seconds) == (100, 60.0)
+    assert repr(bucket) == "RateLimiter(requests=100, per_seconds=60)"
+
+
+def test_a_limiter_can_be_built_outside_an_event_loop_and_used_by_either() -> None:
+    async def main() -> None:
+        await RateLimiter(1, 1.0).acquire()
+
+    anyio.run(main, backend="asyncio")
+    anyio.run(main, backend="trio")
+    assert RateLimiter(1, 1.0).available == 1.0
+
+
+@pytest.mark.parametrize(
+    ("requests", "per_seconds"),
+    [(0, 1.0), (-1, 1.0), (1.5, 1.0), (True, 1.0), (1, 0), (1, -2.0), (1, float("nan"))],
+)
+def test_invalid_limits_are_refused(requests: object, per_seconds: object) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        RateLimiter(requests, per_seconds)  # type: ignore[arg-type]
