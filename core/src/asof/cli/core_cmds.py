@@ -98,7 +98,6 @@ def plugins(state: CliState) -> None:
             })
         return rows
 
-
     rows = run_client(state, collect)
     emit(state, rows, columns=[
         ("plugin", "name"),
@@ -147,7 +146,6 @@ def chains(state: CliState, refresh: bool, show_all: bool) -> None:
     async def collect(client: AsyncClient) -> tuple[list[ChainSupport], dict[str, str]]:
         outcome = await client.refresh_chains() if refresh else {}
         return client.supported_chains(), outcome
-
 
     supports, outcome = run_client(state, collect)
     if refresh:
@@ -212,7 +210,6 @@ def route(state: CliState, chain: str, capability: Capability) -> None:
     async def collect(client: AsyncClient) -> Route:
         return client.route(chain, capability)
 
-
     found = run_client(state, collect)
     rows = _route_rows(found)
     first = next((row["provider"] for row in rows if row["usable"]), None)
@@ -220,22 +217,22 @@ def route(state: CliState, chain: str, capability: Capability) -> None:
         emit(state, {"chain": found.chain, "capability": found.capability.value,
                      "answers": first, "steps": rows})
         return
+    if state.format != "table":
+        emit(state, rows)  # every field: order, provider, usable, status, cost, reason
+        return
     emit(state, rows, columns=[
         ("#", "order"),
         "provider",
         ("usable", lambda row: "yes" if row["usable"] else "no"),
-        "status",
-        "cost",
         "reason",
     ])
-    if state.format == "table":
-        console = stdout_console()
-        if first is not None:
-            console.print(Text(f"{first} answers {found.capability} on {found.chain}"
-                               + (" (the archive first, where it covers the query)"
-                                  if first == "archive" else "")))
-        else:
-            console.print(Text(f"no provider can answer {found.capability} on {found.chain}"))
+    console = stdout_console()
+    if first is not None:
+        console.print(Text(f"{first} answers {found.capability} on {found.chain}"
+                           + (" (the archive first, where it covers the query)"
+                              if first == "archive" else "")))
+    else:
+        console.print(Text(f"no provider can answer {found.capability} on {found.chain}"))
 
 
 # ---------------------------------------------------------------------------- balance-at
@@ -316,7 +313,6 @@ def balance_at(state: CliState, wallet: Wallet, token: str, at: Point) -> None:
 
     async def ask(client: AsyncClient) -> BalanceAt:
         return await client.balance_at(wallet, resolved, at)
-
 
     answer = run_client(state, ask)
     if state.format == "table":
