@@ -177,14 +177,10 @@ def _positive_int(value: object, where: str) -> int:
 
 
 def _names(value: object, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):  # from the environment: comma-separated
-        items: list[object] = [part for part in value.split(",") if part.strip()]
-    elif isinstance(value, list):
-        items = value
-    else:
+    if not isinstance(value, list):
         raise ConfigError(f"{where}: expected an array of names, got {_type_name(value)}")
     names: list[str] = []
-    for item in items:
+    for item in value:
         if not isinstance(item, str) or not item.strip():
             raise ConfigError(f"{where}: every entry must be a non-empty name, got {item!r}")
         name = item.strip().lower()
@@ -560,7 +556,10 @@ def _build(data: Mapping[str, Any], path: Path | None, environ: Mapping[str, str
     def setting(key: str) -> tuple[object, str] | None:
         variable = f"ASOF_{key.upper()}"
         if environ.get(variable, "").strip():
-            return environ[variable], f"environment variable {variable}"
+            value: object = environ[variable]
+            if key in ("allow", "block"):  # comma-separated in the environment
+                value = [part for part in environ[variable].split(",") if part.strip()]
+            return value, f"environment variable {variable}"
         if key in main:
             return main[key], f"{source}: [asof] {key}"
         return None
