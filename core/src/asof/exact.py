@@ -56,5 +56,8 @@ def to_decimal(value: object, *, field: str, error: type[InputError] = InputErro
 
 
 def scale(raw: int, decimals: int) -> Decimal:
-    """``raw`` base units as a human value with ``decimals`` places, exactly."""
-    return Decimal(raw).scaleb(-decimals)
+    """``raw`` base units as a human value with ``decimals`` places, exactly.
+
+    Built from text, not with ``scaleb``, which would round to the context's 28 digits.
+    """
+    return Decimal(f"{raw}E{-decimals}")
