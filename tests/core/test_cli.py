@@ -66,8 +66,10 @@ class MemoryProvider:
 
     @hookimpl
     def provider_info(self) -> ProviderInfo:
-        return ProviderInfo(name=self.name, title="Memory", base_url="https://memo.invalid",
-                            cost=Cost(amount=Decimal(1), unit="credits"))
+        return ProviderInfo(
+            name=self.name, title="Memory", base_url="https://memo.invalid",
+            credentials=(Credential(header="X-Memo-Key", env=("MEMO_KEY",), required=False),),
+            cost=Cost(amount=Decimal(1), unit="credits"))
 
     @hookimpl
     def supported_chains(self) -> Iterable[ChainSupport]:
@@ -142,6 +144,18 @@ class KeyedProvider:
             requested=query.point, as_of=None,
             provenance=Provenance(provider=ctx.provider, source="GET /balance"),
         )
+
+
+class BareProvider:
+    """Declares one chain and needs no credential at all."""
+
+    @hookimpl
+    def provider_info(self) -> ProviderInfo:
+        return ProviderInfo(name="bare", title="Bare", base_url="https://bare.invalid")
+
+    @hookimpl
+    def supported_chains(self) -> Iterable[ChainSupport]:
+        return [ChainSupport(provider="bare", chain="tron", capabilities=(Capability.BALANCE_AT,))]
 
 
 class BrokenProvider:
@@ -302,11 +316,21 @@ def test_plugins_json(run: Invoke) -> None:
     assert rows["memo"]["state"] == "loaded"
     assert rows["memo"]["capabilities"] == ["balance_at", "balance_history"]
     assert rows["memo"]["chains"] == ["ethereum", "solana"]
-    assert rows["memo"]["credentials"] == "none needed"
+    assert rows["memo"]["credentials"] == "optional api_key: set ASOF_MEMO_API_KEY or MEMO_KEY"
     assert rows["keyed"]["credentials"] == "ok"
     assert rows["broken"]["state"] == "invalid"
     assert "provider_info" in rows["broken"]["error"]
     assert rows["broken"]["credentials"] is None
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_plugins_credential_states(run: Invoke) -> None:
+    result = run("plugins", "--format", "json", plugins={"memo": MemoryProvider(),
+                                                         "bare": BareProvider()},
+                 extra_env={"MEMO_KEY": SECRET})
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["bare"]["credentials"] == "none needed"
+    assert rows["memo"]["credentials"] == "ok"
     assert SECRET not in result.stdout + result.stderr
 
 

@@ -53,18 +53,18 @@ def _joined(key: str) -> Any:
 
 
 def _credential_state(client: AsyncClient, name: str) -> str | None:
-    """``ok`` or what to set, for a loaded plugin's required credentials (never a value)."""
+    """``ok``, or what to set, for a loaded plugin's credentials (never their values)."""
     info = client.plugin_set.infos.get(name)
     if info is None:
         return None
-    missing = []
-    for cred in info.credentials:
-        secret, where = client.config.credential(info, cred)
-        if secret is None and cred.required:
-            missing.append(where)
     if not info.credentials:
         return "none needed"
-    return "; ".join(missing) if missing else "ok"
+    unset = []
+    for cred in info.credentials:
+        secret, where = client.config.credential(info, cred)
+        if secret is None:
+            unset.append(where if cred.required else f"optional {cred.name}: {where}")
+    return "; ".join(unset) if unset else "ok"
 
 
 @click.command("plugins")
