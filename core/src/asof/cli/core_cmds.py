@@ -67,7 +67,7 @@ def _credential_state(client: AsyncClient, name: str) -> str | None:
     return "; ".join(unset) if unset else "ok"
 
 
-@click.command("plugins")
+@click.command("plugins", short_help="List the provider plugins found, loaded or not, and why.")
 @output_option
 @pass_state
 def plugins(state: CliState) -> None:
@@ -132,7 +132,7 @@ def _marked_capabilities(row: dict[str, Any]) -> str:
     return ", ".join(f"{c} (derived)" if c in derived else c for c in row["capabilities"])
 
 
-@click.command("chains")
+@click.command("chains", short_help="List the chains and capabilities each provider serves.")
 @click.option("--refresh", is_flag=True,
               help="Fetch the providers' live chain listings first (costs calls).")
 @click.option("--all", "show_all", is_flag=True,
@@ -194,7 +194,9 @@ def _route_rows(found: Route) -> list[dict[str, Any]]:
     return rows
 
 
-@click.command("route")
+@click.command(
+    "route", short_help="Explain who answers a capability on a chain, in order."
+)
 @click.argument("chain", type=CHAIN)
 @click.argument("capability", type=CAPABILITY)
 @output_option
@@ -306,8 +308,7 @@ def balance_at(state: CliState, wallet: Wallet, token: str, at: Point) -> None:
     Examples:
       asof balance-at solana:GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz USDC --at 2025-01-10
       asof balance-at solana:GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz SOL --at slot:313000000
-      asof balance-at eth:0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045 USDC \
-        --at "2025-01-10 12:00+02:00"
+      asof balance-at eth:0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045 ETH --at 2025-01-10T12:00+02:00
     """
     resolved = resolve_token(wallet.chain, token)
 
