@@ -67,6 +67,14 @@ def test_redactor_masks_url_encoded_forms() -> None:
     assert redactor.redact("api-key=a%2Bb%2Fc%3Dd%20e") == "api-key=***"
     assert redactor.redact("api-key=a%2Bb%2Fc%3Dd+e") == "api-key=***"
     assert redactor.redact("raw a+b/c=d e") == "raw ***"
+    assert redactor.redact("mixed a%2bb/c%3dd+e.") == "mixed ***."  # partly, lower-case hex
+    assert redactor.redact("a+b/c=d") == "a+b/c=d"  # a prefix alone is not the secret
+
+
+def test_redactor_masks_encoded_non_ascii() -> None:
+    redactor = Redactor(["clé-ü"])
+    assert redactor.redact("k=cl%C3%A9-%c3%bc;") == "k=***;"
+    assert redactor.redact("k=clé-ü;") == "k=***;"
 
 
 def test_redactor_masks_a_longer_secret_whole() -> None:

@@ -6,9 +6,10 @@ masked, so it can sit inside records, logs and tracebacks without leaking; only
 the value in a request header.
 
 A :class:`Redactor` knows a set of secret values and replaces every occurrence of any
-of them (and of their URL-encoded forms) in a piece of text. The transport passes every
-error message, log line and ``repr`` it produces through one, so a provider that echoes
-a key back in an error body does not leak it either.
+of them in a piece of text, also where some or all of its characters are
+percent-encoded (as when a provider echoes a key back from a URL or a form). The
+transport passes every error message, log line and ``repr`` it produces through one, so
+a provider that echoes a key back in an error body does not leak it either.
 """
 
 from __future__ import annotations
@@ -17,12 +18,33 @@ import hmac
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 __all__ = ["MASK", "Redactor", "Secret"]
 
 MASK = "***"
 """What a redacted secret is replaced with."""
+
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+
+
+def _flexible(value: str) -> str:
+    """A pattern matching ``value`` with any of its characters percent-encoded (and a
+    space written as ``+``), as it may appear when echoed back inside a URL or form."""
+    parts: list[str] = []
+    for char in value:
+        if char in _UNRESERVED:
+            parts.append(re.escape(char))
+            continue
+        encoded = "".join(
+            "%" + "".join(f"[{d.upper()}{d.lower()}]" if d.isalpha() else d for d in f"{b:02X}")
+            for b in char.encode("utf-8")
+        )
+        options = [re.escape(char), encoded]
+        if char == " ":
+            options.append(r"\+")
+        parts.append("(?:" + "|".join(options) + ")")
+    return "".join(parts)
 
 
 class Secret:
@@ -76,9 +98,9 @@ class Redactor:
     """Replaces every known secret value in text with ``***``.
 
     Secrets are added with :meth:`add`; :meth:`redact` scrubs a string and
-    :meth:`redact_data` a JSON-like structure (dicts, lists, strings). Longer values are
-    replaced first, so a secret that contains another is masked whole. Empty values are
-    ignored.
+    :meth:`redact_data` a JSON-like structure (dicts, lists, strings). A value is found
+    raw or with any of its characters percent-encoded. Longer values are replaced first,
+    so a secret that contains another is masked whole. Empty values are ignored.
     """
 
     __slots__ = ("_pattern", "_values")
@@ -94,11 +116,8 @@ class Redactor:
         value = secret.reveal() if isinstance(secret, Secret) else secret
         if not isinstance(value, str):
             raise TypeError(f"cannot redact a {type(value).__name__}")
-        if not value:
-            return
-        forms = {value, quote(value, safe=""), quote_plus(value, safe="")}
-        if not forms <= self._values:
-            self._values |= forms
+        if value and value not in self._values:
+            self._values.add(value)
             self._pattern = None
 
     def redact(self, text: str) -> str:
@@ -107,7 +126,7 @@ class Redactor:
             return text
         if self._pattern is None:
             alternatives = sorted(self._values, key=len, reverse=True)
-            self._pattern = re.compile("|".join(re.escape(v) for v in alternatives))
+            self._pattern = re.compile("|".join(_flexible(v) for v in alternatives))
         return self._pattern.sub(MASK, text)
 
     def redact_data(self, value: Any) -> Any:
@@ -121,4 +140,4 @@ class Redactor:
         return value
 
     def __repr__(self) -> str:
-        return f"<Redactor of {len(self._values)} form(s)>"
+        return f"<Redactor of {len(self._values)} secret(s)>"

@@ -368,7 +368,7 @@ class ProviderSession:
     # -- internals
 
     def _safe_url(self, url: str) -> str:
-        return self.redact(_strip_userinfo(url))
+        return _strip_userinfo(self.redact(url))
 
     def _retry_wait(self, exc: Exception) -> bool | float:
         if not isinstance(exc, RetryableError):
