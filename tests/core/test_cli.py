@@ -642,6 +642,22 @@ def test_verbose_logs_debug_and_is_removed_afterwards(run: Invoke) -> None:
     assert "DEBUG" not in quiet.stderr
 
 
+@pytest.mark.parametrize("flag", ["--verbose", "-v"])
+def test_verbose_after_the_command(run: Invoke, flag: str) -> None:
+    result = run("balance-at", f"base:{EVM_WALLET}", "USDC", "--at", "2025-01-10",
+                 "--format", "json", flag, key=True)
+    assert result.exit_code == 0, result.stderr
+    assert "DEBUG asof.http" in result.stderr
+    assert Decimal(json.loads(result.stdout)["amount"]["value"]) == Decimal("1.5")
+    assert SECRET not in result.stderr
+
+
+def test_every_command_accepts_verbose() -> None:
+    for name, command in cli.commands.items():
+        opts = {opt for param in command.params for opt in getattr(param, "opts", ())}
+        assert "--verbose" in opts, name
+
+
 def test_tokens_resolve_per_chain() -> None:
     # The CLI resolves TOKEN on the wallet's chain: USDC differs per chain.
     assert resolve_token("solana", "usdc").address == USDC_MINT

@@ -671,27 +671,34 @@ class _CliLogHandler(logging.Handler):
 def configure_logging(verbose: bool) -> Callable[[], None]:
     """Send asof's log to stderr: DEBUG with ``verbose``, else warnings only.
 
-    Returns the function that undoes it. Secrets are redacted by the transport before
-    anything is logged.
+    Called again while configured (``--verbose`` given after the command), it turns the
+    same handler up instead of adding a second one. Returns the function that undoes
+    it. Secrets are redacted by the transport before anything is logged.
     """
     logger = logging.getLogger("asof")
-    handler = _CliLogHandler()
+    existing = next((h for h in logger.handlers if isinstance(h, _CliLogHandler)), None)
+    handler = existing or _CliLogHandler()
+    saved_level, saved_format, saved_logger_level = (
+        handler.level, handler.formatter, logger.level)
     if verbose:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
         )
         handler.setLevel(logging.DEBUG)
-    else:
+        logger.setLevel(logging.DEBUG)
+    elif existing is None:
         handler.setFormatter(logging.Formatter("asof: %(levelname)s: %(message)s"))
         handler.setLevel(logging.WARNING)
-    previous = logger.level
-    logger.addHandler(handler)
-    if verbose:
-        logger.setLevel(logging.DEBUG)
+    if existing is None:
+        logger.addHandler(handler)
 
     def undo() -> None:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
+        if existing is None:
+            logger.removeHandler(handler)
+        else:
+            handler.setLevel(saved_level)
+            handler.setFormatter(saved_format)
+        logger.setLevel(saved_logger_level)
 
     return undo
 

@@ -116,6 +116,25 @@ def cli(ctx: click.Context, config: str | None, verbose: bool) -> None:
     ctx.call_on_close(configure_logging(state.verbose))
 
 
+def _late_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--verbose`` given after the command name works as it does before it."""
+    if value:
+        state = ctx.ensure_object(CliState)
+        state.verbose = True
+        ctx.call_on_close(configure_logging(True))
+
+
+def _add_verbose(command: click.Command) -> None:
+    taken = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    names = [opt for opt in ("-v", "--verbose") if opt not in taken]
+    if "--verbose" not in names or any(p.name == "verbose" for p in command.params):
+        return
+    command.params.append(click.Option(
+        [*names, "verbose"], is_flag=True, expose_value=False, callback=_late_verbose,
+        help="Debug log on stderr; tracebacks on errors (same as asof --verbose).",
+    ))
+
+
 def _register() -> None:
     seen: dict[str, str] = {}
     for module in COMMAND_MODULES:
@@ -126,6 +145,7 @@ def _register() -> None:
                     f"command {name!r} is defined by both {seen[name]} and {module.__name__}"
                 )
             seen[name] = module.__name__
+            _add_verbose(command)
             cli.add_command(command)
 
 
