@@ -7,6 +7,8 @@ One cattrs converter, built once, holds every rule; the records stay free of the
 - A wallet is ``"chain:address"``.
 - A JSONL line is one record with a ``kind`` key (:data:`KINDS`); this is the format
   ``asof history --format jsonl`` writes and ``asof import`` reads.
+- A CSV row (:func:`to_csv_row`, :func:`loads_csv_row`) spreads nested records over
+  dotted columns and keeps collections as JSON text; ``asof import`` reads it too.
 - Reading is strict: unknown keys, floats, naive datetimes and truncating conversions
   are refused with :class:`~asof.errors.InputError` naming the field.
 """
@@ -18,7 +20,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import attrs
 import cattrs
@@ -40,11 +43,15 @@ from asof.records import (
 __all__ = [
     "KINDS",
     "converter",
+    "csv_columns",
     "dumps_line",
     "flatten",
+    "from_csv_row",
     "from_data",
     "kind_of",
+    "loads_csv_row",
     "loads_line",
+    "to_csv_row",
     "to_data",
 ]
 
@@ -117,7 +124,7 @@ def _bool_in(value: Any, _: Any) -> bool:
     if isinstance(value, bool):
         return value
     if value in ("true", "false"):
-        return value == "true"
+        return bool(value == "true")
     raise InputError(f"expected true or false, got {value!r}", value=value)
 
 
@@ -231,3 +238,163 @@ def flatten(record: Any) -> dict[str, Any]:
 # Records with a JSONL kind must round-trip; ChainSupport is output-only but structured
 # the same way.
 assert attrs.has(ChainSupport)
+
+
+# ---------------------------------------------------------------------------- CSV
+#
+# A CSV row is a record's JSON data with nested records spread over dotted columns
+# (``balance.raw``, ``block.timestamp``); collections and free-form mappings (``echo``,
+# ``caveats``, ``breakdown``) are JSON text in one column; ``None`` is an empty cell and
+# booleans are ``true`` / ``false``. Rows written by :func:`flatten` (where ``echo`` is
+# spread over ``provenance.echo.<key>`` columns) read back too.
+
+_LEAF_RECORDS: tuple[type[Any], ...] = (Wallet,)
+_EXTRA_COLUMNS: dict[type[Any], tuple[str, ...]] = {Amount: ("value",)}
+
+
+def _hints(cls: type[Any]) -> list[tuple[attrs.Attribute[Any], Any]]:
+    hints = get_type_hints(cls)
+    return [(field, hints[field.name]) for field in attrs.fields(cls)]
+
+
+def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    if get_origin(tp) in (Union, UnionType) and type(None) in get_args(tp):
+        rest = [arg for arg in get_args(tp) if arg is not type(None)]
+        return (rest[0] if len(rest) == 1 else tp), True
+    return tp, False
+
+
+def _group(tp: Any) -> type[Any] | None:
+    inner, _ = _unwrap_optional(tp)
+    if isinstance(inner, type) and attrs.has(inner) and not issubclass(inner, _LEAF_RECORDS):
+        return inner
+    return None
+
+
+def _is_json_leaf(tp: Any) -> bool:
+    inner, _ = _unwrap_optional(tp)
+    origin = get_origin(inner) or inner
+    return isinstance(origin, type) and issubclass(origin, tuple | list | dict | Mapping)
+
+
+def csv_columns(cls: type[Any], prefix: str = "") -> list[str]:
+    """The CSV columns of a record class, in field order (without ``kind``)."""
+    out: list[str] = []
+    for field, tp in _hints(cls):
+        sub = _group(tp)
+        if sub is not None:
+            out.extend(csv_columns(sub, f"{prefix}{field.name}."))
+        else:
+            out.append(prefix + field.name)
+    out.extend(prefix + extra for extra in _EXTRA_COLUMNS.get(cls, ()))
+    return out
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return str(value)
+
+
+def to_csv_row(record: Any) -> dict[str, str]:
+    """A record as one CSV row (column -> text), ``kind`` first when it has one."""
+    out: dict[str, str] = {}
+    if type(record) in _KIND_OF:
+        out["kind"] = _KIND_OF[type(record)]
+
+    def walk(cls: type[Any], data: Any, prefix: str) -> None:
+        for field, tp in _hints(cls):
+            value = data.get(field.name) if isinstance(data, dict) else None
+            sub = _group(tp)
+            if sub is not None and (value is None or isinstance(value, dict)):
+                walk(sub, value or {}, f"{prefix}{field.name}.")
+            else:
+                out[prefix + field.name] = _cell(value)
+        for extra in _EXTRA_COLUMNS.get(cls, ()):
+            out[prefix + extra] = _cell(data.get(extra) if isinstance(data, dict) else None)
+
+    walk(type(record), to_data(record), "")
+    return out
+
+
+def _spread(row: Mapping[str, str], prefix: str, used: set[str]) -> dict[str, Any] | None:
+    """A mapping rebuilt from ``prefix.<key>`` columns (the form :func:`flatten` writes)."""
+    found: dict[str, Any] = {}
+    for column, text in row.items():
+        if column.startswith(prefix) and text not in ("", None):
+            used.add(column)
+            node = found
+            *parents, leaf = column[len(prefix):].split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = text
+    return found or None
+
+
+def from_csv_row(cls: type[R], row: Mapping[str, str]) -> R:
+    """A record of type ``cls`` from a CSV row (a ``kind`` column is ignored).
+
+    Raises :class:`~asof.errors.InputError` naming the column: a bad value, a missing
+    value, or a column that belongs to no field of the record while holding a value.
+    """
+    used: set[str] = {"kind"}
+
+    def walk(target: type[Any], prefix: str) -> dict[str, Any] | None:
+        data: dict[str, Any] = {}
+        seen = False
+        for field, tp in _hints(target):
+            column = prefix + field.name
+            has_default = field.default is not attrs.NOTHING
+            sub = _group(tp)
+            if sub is not None:
+                value = walk(sub, column + ".")
+                if value is not None:
+                    data[field.name] = value
+                    seen = True
+                elif not has_default:
+                    data[field.name] = None if _unwrap_optional(tp)[1] else {}
+                continue
+            if column not in row:
+                if _is_json_leaf(tp):
+                    spread = _spread(row, column + ".", used)
+                    if spread is not None:
+                        data[field.name] = spread
+                        seen = True
+                continue
+            used.add(column)
+            text = row[column]
+            if text in ("", None):
+                if not has_default:
+                    data[field.name] = None
+                continue
+            seen = True
+            if _is_json_leaf(tp):
+                try:
+                    data[field.name] = json.loads(text, parse_float=Decimal)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"not JSON: {exc.msg}", field=column) from None
+            else:
+                data[field.name] = text
+        for extra in _EXTRA_COLUMNS.get(target, ()):
+            used.add(prefix + extra)
+        return data if seen else None
+
+    data = walk(cls, "") or {}
+    stray = sorted(c for c, v in row.items() if c not in used and c is not None and v)
+    if stray:
+        raise InputError(f"unknown column(s) for {cls.__name__}: {', '.join(stray)}",
+                         field=stray[0])
+    return from_data(cls, data)
+
+
+def loads_csv_row(row: Mapping[str, str]) -> Any:
+    """A record from a CSV row with a ``kind`` column; errors name the column."""
+    kind = row.get("kind")
+    if kind not in KINDS:
+        raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}",
+                         field="kind", value=kind)
+    return from_csv_row(KINDS[kind], row)

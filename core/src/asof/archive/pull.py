@@ -1,0 +1,103 @@
+"""Pulling a history into the archive page by page, resumably (``asof sync``).
+
+Each page is fetched through the client's ``fetch_page``, whose router stores the page's
+final items and the cursor of the next page in one archive transaction. A run that is
+killed or interrupted loses at most the page in flight; the next run of the same query
+reads the stored cursor and continues from there with the same provider. When the last
+page is in, the query's range is recorded as covered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import attrs
+
+from asof.archive.store import Archive
+from asof.errors import ArchiveError
+from asof.queries import HistoryQuery
+from asof.records import Page
+
+__all__ = ["PageSource", "PullReport", "pull"]
+
+
+class PageSource(Protocol):
+    """What :func:`pull` needs of a client."""
+
+    archive: Any
+
+    async def fetch_page(self, query: HistoryQuery, cursor: str | None = None, *,
+                         provider: str | None = None) -> tuple[str, Page[Any]]:
+        """One page of ``query``, recorded in the archive by the router."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class PullReport:
+    """What one run of :func:`pull` did."""
+
+    provider: str | None  #: who gave the pages (``None`` when nothing was fetched)
+    pages: int  #: pages fetched in this run
+    items: int  #: items received in this run (fresh ones are not stored)
+    resumed: bool  #: this run continued an interrupted one
+    already_complete: bool  #: the range was complete before this run; nothing fetched
+    total_pages: int  #: pages of this query stored over every run
+    total_items: int  #: items of this query received over every run
+
+
+async def pull(
+    client: PageSource,
+    query: HistoryQuery,
+    *,
+    provider: str | None = None,
+    restart: bool = False,
+    on_page: Callable[[str, Page[Any]], None] | None = None,
+) -> PullReport:
+    """Fetch every page of ``query`` into the client's archive.
+
+    ``provider`` picks the provider of a fresh run (an interrupted run always resumes
+    with its own); ``restart`` forgets any earlier run and fetches from the first page.
+    ``on_page`` is called after each page is stored (progress).
+    """
+    archive = client.archive
+    if not isinstance(archive, Archive):
+        raise ArchiveError("the archive is disabled: enable it ([archive] enabled = true, "
+                           "or unset ASOF_ARCHIVE_ENABLED) to sync")
+    if restart:
+        archive.forget_sync(query)
+    state = archive.sync_state(query)
+    cursor: str | None = None
+    resumed = False
+    if state is not None and state.done:
+        return PullReport(provider=state.provider, pages=0, items=0, resumed=False,
+                          already_complete=True, total_pages=state.pages,
+                          total_items=state.items)
+    if state is not None and state.exhausted:
+        archive.complete_history(query, state.provider)
+        return PullReport(provider=state.provider, pages=0, items=0, resumed=True,
+                          already_complete=False, total_pages=state.pages,
+                          total_items=state.items)
+    if state is not None and state.cursor is not None:
+        cursor, provider, resumed = state.cursor, state.provider, True
+    pages = items = 0
+    name: str | None = None
+    while True:
+        name, page = await client.fetch_page(query, cursor, provider=provider)
+        provider = name
+        pages += 1
+        items += len(page.items)
+        if on_page is not None:
+            on_page(name, page)
+        if page.cursor is None:
+            break
+        if page.cursor == cursor:
+            raise ArchiveError(f"{name} returned the same cursor twice; stopping the sync "
+                               "(rerun resumes from the last stored page)")
+        cursor = page.cursor
+    archive.complete_history(query, name)
+    final = archive.sync_state(query)
+    return PullReport(provider=name, pages=pages, items=items, resumed=resumed,
+                      already_complete=False,
+                      total_pages=final.pages if final else pages,
+                      total_items=final.items if final else items)

@@ -1,0 +1,141 @@
+"""The ``[archive]`` table of the configuration, and opening the archive it describes.
+
+Keys (all optional)::
+
+    [archive]
+    enabled = true                    # false: no archive; every answer comes from a provider
+    path = "~/asof/archive.sqlite"    # default: <data dir>/archive.sqlite; ":memory:" keeps
+                                      # it in memory for the life of the process
+    seed = ["history.jsonl"]          # files imported when the archive opens (once each
+                                      # per archive file, by content)
+    [archive.finality]                # seconds before data counts as final, per chain
+    solana = 60
+    default = 3600
+
+Relative paths are read from the configuration file's directory. The environment
+variables ``ASOF_ARCHIVE_PATH`` and ``ASOF_ARCHIVE_ENABLED`` override the file. The
+default data directory is ``$XDG_DATA_HOME/asof`` (else ``~/.local/share/asof``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from asof.archive.finality import Finality
+from asof.errors import ConfigError
+
+if TYPE_CHECKING:
+    from asof.archive.store import Archive
+    from asof.config import Config
+
+__all__ = ["ARCHIVE_KEYS", "ArchiveSettings", "archive_settings", "default_archive_path",
+           "open_archive"]
+
+#: The keys the ``[archive]`` table accepts.
+ARCHIVE_KEYS = ("enabled", "path", "seed", "finality")
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+@attrs.frozen(kw_only=True)
+class ArchiveSettings:
+    """The archive settings resolved from configuration and environment."""
+
+    enabled: bool = True
+    path: str = ""  #: an absolute file path, or ``:memory:``
+    seed: tuple[Path, ...] = ()
+    finality: Finality = attrs.field(factory=Finality)
+
+
+def default_archive_path(env: Mapping[str, str] | None = None) -> Path:
+    """``<data dir>/archive.sqlite`` (see :func:`asof.config.default_data_dir`)."""
+    from asof.config import default_data_dir
+
+    return default_data_dir(env) / "archive.sqlite"
+
+
+def _where(config: Config) -> str:
+    return f"{config.path}: [archive]" if config.path is not None else "[archive]"
+
+
+def _resolve(text: str, base: Path | None) -> Path:
+    path = Path(text).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    return path.absolute()
+
+
+def archive_settings(config: Config) -> ArchiveSettings:
+    """Read and check the ``[archive]`` table; raises :class:`~asof.errors.ConfigError`
+    naming the key for anything wrong."""
+    table: Mapping[str, Any] = config.archive or {}
+    where = _where(config)
+    unknown = sorted(set(table) - set(ARCHIVE_KEYS))
+    if unknown:
+        raise ConfigError(f"{where} unknown key(s) {', '.join(unknown)}; the table takes "
+                          f"{', '.join(ARCHIVE_KEYS)}")
+    env = config.env
+    base = config.path.parent if config.path is not None else None
+
+    enabled = table.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{where} enabled: expected true or false, got {enabled!r}")
+    flag = env.get("ASOF_ARCHIVE_ENABLED", "").strip().lower()
+    if flag:
+        if flag not in _TRUE | _FALSE:
+            raise ConfigError(f"ASOF_ARCHIVE_ENABLED: expected true or false, got {flag!r}")
+        enabled = flag in _TRUE
+
+    raw_path = env.get("ASOF_ARCHIVE_PATH", "").strip()
+    path_base = None if raw_path else base
+    if not raw_path:
+        raw_path = table.get("path", "")
+        if not isinstance(raw_path, str):
+            raise ConfigError(f"{where} path: expected a file path, got {raw_path!r}")
+    if raw_path == ":memory:":
+        path = ":memory:"
+    elif raw_path:
+        path = str(_resolve(raw_path, path_base))
+    else:
+        path = str(default_archive_path(env))
+
+    seeds = table.get("seed", [])
+    if isinstance(seeds, str):
+        seeds = [seeds]
+    if not isinstance(seeds, list) or not all(isinstance(s, str) for s in seeds):
+        raise ConfigError(f"{where} seed: expected a list of file paths, got {seeds!r}")
+
+    finality_table = table.get("finality", {})
+    if not isinstance(finality_table, Mapping):
+        raise ConfigError(f"{where} finality: expected a table of chain = seconds")
+    try:
+        finality = Finality.from_mapping(finality_table)
+    except ConfigError as exc:
+        raise ConfigError(f"{config.path}: {exc}" if config.path else str(exc)) from None
+    return ArchiveSettings(enabled=enabled, path=path,
+                           seed=tuple(_resolve(s, base) for s in seeds), finality=finality)
+
+
+def open_archive(config: Config, *, clock: Callable[[], datetime] | None = None,
+                 ) -> Archive | None:
+    """The archive the configuration describes, opened and seeded; ``None`` when it is
+    disabled."""
+    from asof.archive.io import seed
+    from asof.archive.store import Archive
+
+    settings = archive_settings(config)
+    if not settings.enabled:
+        return None
+    archive = Archive(settings.path, finality=settings.finality, clock=clock)
+    try:
+        for file in settings.seed:
+            seed(archive, file)
+    except BaseException:
+        archive.close()
+        raise
+    return archive
