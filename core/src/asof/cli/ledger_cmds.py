@@ -88,7 +88,7 @@ def _note_unknown(unknown: Counter[str]) -> None:
 
 
 @click.command("ledger")
-@click.argument("account", type=WALLET)
+@click.argument("account", type=WALLET, metavar="CHAIN:ACCOUNT")
 @time_range_options()
 @click.option(
     "--type", "event_types", multiple=True, metavar="TYPE",
@@ -109,9 +109,18 @@ def ledger(
     event_types: tuple[str, ...],
     check: bool,
 ) -> None:
-    """The balance events of an exchange ACCOUNT (CHAIN:ADDRESS, e.g. pacifica:...).
+    """An exchange account's balance events in the provider's order, or their reconciliation.
 
     The range is --from (inclusive) to --to (exclusive); without them, the whole ledger.
+    The provider may have no time filter (Pacifica has none): a range is then read from
+    the newest event back to its start, so an old range costs every page after it.
+    Event types the provider does not document are kept and counted on stderr.
+
+    \b
+    Examples:
+      asof ledger pacifica:42trU9A5Hs7WcKnJ3mRtYpXvQz8LbEdGfN2aPuVwCx6M --from 2025-01-01
+      asof ledger pacifica:42trU9A5Hs7WcKnJ3mRtYpXvQz8LbEdGfN2aPuVwCx6M --type funding
+      asof ledger pacifica:42trU9A5Hs7WcKnJ3mRtYpXvQz8LbEdGfN2aPuVwCx6M --check
     """
     if check and event_types:
         raise click.UsageError("--check reconciles the whole ledger; drop --type")
