@@ -23,7 +23,6 @@ import attrs
 
 from asof.context import ProviderContext
 from asof.errors import InputError
-from asof.exact import to_int
 from asof.queries import HistoryQuery
 from asof.records import LedgerEntry, Page, Provenance, Wallet
 from asof_pacifica import cursor
@@ -49,7 +48,7 @@ def page_size(ctx: ProviderContext, query: HistoryQuery | None = None) -> int:
     """The provider's ``limit``: the query's hint, else the ``page_size`` option."""
     value = query.page_size if query is not None and query.page_size else None
     if value is None:
-        value = to_int(ctx.options.get("page_size", 100), field="page_size")
+        value = int(ctx.options.get("page_size", 100))
     if value < 1:
         raise InputError("must be at least 1", field="page_size", value=value)
     return value
@@ -60,23 +59,11 @@ def include_trades(ctx: ProviderContext, event_types: Sequence[str] = ()) -> boo
 
     The event types asked for decide when there are any (trades are asked for only when
     a type outside deposits, withdrawals, subaccount transfers and payouts is wanted);
-    otherwise the ``include_trades`` option does.
+    otherwise the ``include_trades`` option does (the configuration has typed it).
     """
     if event_types:
         return any(kind not in LISTED_WITHOUT_TRADES for kind in event_types)
-    return _flag(ctx.options.get("include_trades", True))
-
-
-def _flag(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off"}:
-        return False
-    raise InputError(f"expected true or false, got {value!r}", field="include_trades",
-                     value=value)
+    return bool(ctx.options.get("include_trades", True))
 
 
 async def fetch(
