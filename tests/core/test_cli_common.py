@@ -344,6 +344,39 @@ def test_configure_logging_quiet_shows_warnings_only(capsys: pytest.CaptureFixtu
     assert "asof: WARNING: plugin x failed to import" in err
 
 
+def test_retry_warnings_only_with_verbose(capsys: pytest.CaptureFixture[str]) -> None:
+    retries = logging.getLogger("stamina")
+    undo = configure_logging(False)
+    try:
+        retries.warning("stamina.retry_scheduled")
+    finally:
+        undo()
+    assert capsys.readouterr().err == ""
+    undo = configure_logging(True)
+    try:
+        retries.warning("stamina.retry_scheduled")
+    finally:
+        undo()
+    assert "WARNING stamina: stamina.retry_scheduled" in capsys.readouterr().err
+
+
+def test_late_verbose_turns_the_same_handler_up(capsys: pytest.CaptureFixture[str]) -> None:
+    logger = logging.getLogger("asof.test")
+    undo_quiet = configure_logging(False)
+    undo_loud = configure_logging(True)
+    try:
+        logger.debug("once")
+    finally:
+        undo_loud()
+    logger.debug("hidden again")
+    logger.warning("still shown")
+    undo_quiet()
+    err = capsys.readouterr().err
+    assert err.count("once") == 1
+    assert "hidden again" not in err
+    assert err.count("still shown") == 1
+
+
 # ---------------------------------------------------------------------------- progress
 
 

@@ -668,14 +668,30 @@ class _CliLogHandler(logging.Handler):
             self.handleError(record)
 
 
+#: Loggers the command line shows: asof's own, and the retry library's (whose warning
+#: on each scheduled retry would otherwise reach stderr bare, through logging's
+#: last-resort handler).
+_LOGGERS = ("asof", "stamina")
+
+
 def configure_logging(verbose: bool) -> Callable[[], None]:
-    """Send asof's log to stderr: DEBUG with ``verbose``, else warnings only.
+    """Send the log to stderr: DEBUG with ``verbose``; else asof's warnings only.
 
     Called again while configured (``--verbose`` given after the command), it turns the
-    same handler up instead of adding a second one. Returns the function that undoes
-    it. Secrets are redacted by the transport before anything is logged.
+    same handlers up instead of adding more. Returns the function that undoes it.
+    Secrets are redacted by the transport before anything is logged.
     """
-    logger = logging.getLogger("asof")
+    undo_all = [_configure_logger(name, verbose) for name in _LOGGERS]
+
+    def undo() -> None:
+        for each in reversed(undo_all):
+            each()
+
+    return undo
+
+
+def _configure_logger(name: str, verbose: bool) -> Callable[[], None]:
+    logger = logging.getLogger(name)
     existing = next((h for h in logger.handlers if isinstance(h, _CliLogHandler)), None)
     handler = existing or _CliLogHandler()
     saved_level, saved_format, saved_logger_level = (
@@ -688,7 +704,8 @@ def configure_logging(verbose: bool) -> Callable[[], None]:
         logger.setLevel(logging.DEBUG)
     elif existing is None:
         handler.setFormatter(logging.Formatter("asof: %(levelname)s: %(message)s"))
-        handler.setLevel(logging.WARNING)
+        # Retries are routine: only asof's own warnings are shown without --verbose.
+        handler.setLevel(logging.WARNING if name == "asof" else logging.CRITICAL + 1)
     if existing is None:
         logger.addHandler(handler)
 
