@@ -411,9 +411,55 @@ def test_route_json(run: Invoke) -> None:
     assert doc["chain"] == "solana"
     assert doc["capability"] == "balance_at"
     assert doc["answers"] == "memo"
+    assert doc["archive"] is False
     usable = [(s["order"], s["provider"]) for s in doc["steps"] if s["usable"]]
     assert usable == [(1, "memo"), (2, "keyed")]
     assert doc["steps"][1]["cost"] == "100 credits per call"
+
+
+class FakeArchive:
+    """Covers nothing: the router asks it first and goes on."""
+
+    def lookup_balance(self, query: object) -> None:
+        return None
+
+    def record_balance(self, answer: object) -> None:
+        pass
+
+    def lookup_history(self, query: object) -> None:
+        return None
+
+    def record_page(self, *args: object) -> None:
+        pass
+
+    def complete_history(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("plugins", "summary"),
+    [
+        ("memo", "the archive answers balance_at on solana where it covers the query, "
+                 "otherwise memo"),
+        ("", "only the archive can answer balance_at on solana, where it covers the query"),
+    ],
+)
+def test_route_with_the_archive_first(env: dict[str, str], plugins: str, summary: str) -> None:
+    chosen = {"memo": MemoryProvider()} if plugins else {}
+
+    def factory(state: CliState) -> AsyncClient:
+        return AsyncClient(plugins=chosen, env=env, archive=FakeArchive())
+
+    result = CliRunner().invoke(cli, ["route", "solana", "balance_at"],
+                                obj=CliState(client_factory=factory))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == summary
+    doc = json.loads(CliRunner().invoke(cli, ["route", "solana", "balance_at", "--format",
+                                              "json"], obj=CliState(client_factory=factory)
+                                        ).stdout)
+    assert doc["archive"] is True
+    assert doc["steps"][0]["provider"] == "archive"
+    assert doc["answers"] == ("memo" if plugins else None)
 
 
 def test_route_follows_the_configured_preference(run: Invoke, tmp_path: Path) -> None:

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from asof.client import AsyncClient
     from asof.router import Route
 
+#: The route step name the router gives the archive.
+ARCHIVE = "archive"
+
 __all__ = ["COMMANDS", "balance_at", "chains", "plugins", "route"]
 
 
@@ -214,10 +217,12 @@ def route(state: CliState, chain: str, capability: Capability) -> None:
 
     found = run_client(state, collect)
     rows = _route_rows(found)
-    first = next((row["provider"] for row in rows if row["usable"]), None)
+    archive = any(row["usable"] and row["provider"] == ARCHIVE for row in rows)
+    first = next((row["provider"] for row in rows
+                  if row["usable"] and row["provider"] != ARCHIVE), None)
     if state.format == "json":
         emit(state, {"chain": found.chain, "capability": found.capability.value,
-                     "answers": first, "steps": rows})
+                     "archive": archive, "answers": first, "steps": rows})
         return
     if state.format != "table":
         emit(state, rows)  # every field: order, provider, usable, status, cost, reason
@@ -228,13 +233,18 @@ def route(state: CliState, chain: str, capability: Capability) -> None:
         ("usable", lambda row: "yes" if row["usable"] else "no"),
         "reason",
     ])
-    console = stdout_console()
-    if first is not None:
-        console.print(Text(f"{first} answers {found.capability} on {found.chain}"
-                           + (" (the archive first, where it covers the query)"
-                              if first == "archive" else "")))
-    else:
-        console.print(Text(f"no provider can answer {found.capability} on {found.chain}"))
+    stdout_console().print(Text(_route_summary(found, archive, first)))
+
+
+def _route_summary(found: Route, archive: bool, first: str | None) -> str:
+    what = f"{found.capability} on {found.chain}"
+    if first is None and not archive:
+        return f"no provider can answer {what}"
+    if first is None:
+        return f"only the archive can answer {what}, where it covers the query"
+    if archive:
+        return f"the archive answers {what} where it covers the query, otherwise {first}"
+    return f"{first} answers {what}"
 
 
 # ---------------------------------------------------------------------------- balance-at
