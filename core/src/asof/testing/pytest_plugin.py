@@ -16,12 +16,17 @@ Fixtures:
     bodies decoded, JSON bodies matched. Override it in a ``conftest.py`` to add to it.
 ``vcr_cassette_dir``
     ``<rootdir>/cassettes/<asof_plugin_name>``.
+``default_cassette_name``
+    pytest-recording's ``Class.test_name[params]`` without the anyio backend, so a test
+    run under asyncio and trio replays one cassette.
 ``asof_plugin_name``
     The plugin whose cassettes a test module uses: by default the name of the test
     module's directory (``tests/plugins/helius/`` -> ``helius``).
 
-The ``vcr_*`` fixtures replace pytest-recording's defaults: they are registered after
-every plugin loaded from entry points, so they win whatever order those load in.
+``vcr_config``, ``vcr_cassette_dir`` and ``default_cassette_name`` replace
+pytest-recording's defaults: they live in :mod:`asof.testing.cassette_fixtures`, which is
+registered after every plugin loaded from entry points, so they win whatever order those
+load in (a ``conftest.py`` still overrides them).
 """
 
 from __future__ import annotations
