@@ -49,7 +49,7 @@ SECRET_QUERY_PARAMETERS = (
 #: The name :func:`json_body` is registered under with vcrpy.
 JSON_BODY_MATCHER = "asof_json_body"
 
-_SECRET_ENV = re.compile(r"(^|_)(API_KEY|KEY|TOKEN|SECRET|PASSWORD)$")
+_SECRET_ENV = re.compile(r"(^|_)(KEY|TOKEN|SECRET|PASSWORD)$")
 
 
 def secret_values(env: Mapping[str, str]) -> list[tuple[str, str]]:

@@ -24,6 +24,8 @@ __all__ = [
     "CAVEAT_BLOCK_TIME",
     "CAVEAT_MULTI_ACCOUNT",
     "CAVEAT_SOL_PRECISION",
+    "NAME",
+    "SOURCE",
     "parse_balance_at",
 ]
 
@@ -42,8 +44,10 @@ CAVEAT_SOL_PRECISION = (
 #: Every caveat Helius documents for ``balance-at``.
 CAVEATS = (CAVEAT_MULTI_ACCOUNT, CAVEAT_BLOCK_TIME, CAVEAT_SOL_PRECISION)
 
-_PROVIDER = "helius"
-_SOURCE = "GET /v1/wallet/{wallet}/balance-at"
+#: The provider's name, equal to the entry-point name.
+NAME = "helius"
+#: The endpoint every answer comes from, as provenance names it.
+SOURCE = "GET /v1/wallet/{wallet}/balance-at"
 _FLOAT_SAFE = 2**53
 
 
@@ -103,8 +107,8 @@ def parse_balance_at(
         requested=query.point,
         as_of=as_of,
         provenance=Provenance(
-            provider=_PROVIDER,
-            source=_SOURCE,
+            provider=NAME,
+            source=SOURCE,
             fetched_at=fetched_at,
             echo=requested,
             caveats=tuple(caveats),
@@ -113,7 +117,7 @@ def parse_balance_at(
 
 
 def _bad(field: str, message: str) -> ResponseError:
-    return ResponseError(_PROVIDER, f"malformed balance-at answer: {field} {message}",
+    return ResponseError(NAME, f"malformed balance-at answer: {field} {message}",
                          field=field)
 
 

@@ -13,8 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from asof import hookimpl
-from asof.addresses import normalize_address
-from asof.chains import Family
 from asof.context import ProviderContext
 from asof.errors import InputError
 from asof.points import to_epoch
@@ -28,16 +26,12 @@ from asof.records import (
     Cost,
     SupportStatus,
 )
-from asof_helius.parse import CAVEATS, parse_balance_at
+from asof_helius.parse import CAVEATS, NAME, SOURCE, parse_balance_at
 
 __all__ = ["BASE_URL", "NAME", "SOURCE", "balance_at", "provider_info", "supported_chains"]
 
-#: The provider's name, equal to the entry-point name.
-NAME = "helius"
 #: Helius's production server.
 BASE_URL = "https://api.helius.xyz"
-#: The endpoint every answer comes from, as provenance names it.
-SOURCE = "GET /v1/wallet/{wallet}/balance-at"
 
 _COST = Cost(amount=Decimal(100), unit="credits", per="call")
 
@@ -103,13 +97,14 @@ def check_query(query: BalanceQuery) -> tuple[str, str]:
     """The wallet address and mint to send, or an :class:`~asof.errors.InputError`.
 
     Helius reads Solana only: a wallet or token on any other chain (EVM, a venue) is
-    refused, and both addresses must be base58 of 32 to 44 characters.
+    refused. On ``solana`` the :class:`~asof.records.Wallet` and
+    :class:`~asof.records.Token` records have already checked both addresses (base58,
+    32 to 44 characters).
     """
     if query.chain != "solana":
         raise InputError(f"Helius serves solana only, not {query.chain}", field="chain",
                          value=query.chain)
-    wallet = normalize_address(Family.SOLANA, query.wallet.address, field="wallet")
-    mint = normalize_address(Family.SOLANA, query.token.address, field="token")
+    wallet, mint = query.wallet.address, query.token.address
     if query.token.is_native and mint != NATIVE_SOL_MINT:
         raise InputError(
             f"native SOL is the pseudo-mint {NATIVE_SOL_MINT}, not {mint}", field="token",
