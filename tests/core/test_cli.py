@@ -680,6 +680,15 @@ def test_ctrl_c_exits_130() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_a_closed_pipe_ends_quietly() -> None:
+    def factory(state: CliState) -> AsyncClient:
+        raise BrokenPipeError
+
+    result = CliRunner().invoke(cli, ["plugins"], obj=CliState(client_factory=factory))
+    assert result.exit_code == 141
+    assert result.stderr == ""
+
+
 def test_verbose_logs_debug_and_is_removed_afterwards(run: Invoke) -> None:
     noisy = run("--verbose", "route", "solana", "balance_at", "--format", "json")
     assert noisy.exit_code == 0

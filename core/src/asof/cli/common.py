@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CAPABILITY",
     "CHAIN",
+    "EXIT_BROKEN_PIPE",
     "EXIT_CODES",
     "EXIT_FAILURE",
     "EXIT_INTERNAL",
@@ -110,6 +111,8 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 #: Interrupted (Ctrl-C).
 EXIT_INTERRUPTED = 130
+#: The reader of stdout went away (``asof ... | head``), as a shell reports SIGPIPE.
+EXIT_BROKEN_PIPE = 141
 
 #: Exit codes and what they mean, as documented in ``docs/cli.md``.
 EXIT_CODES: Mapping[int, str] = {
@@ -118,6 +121,7 @@ EXIT_CODES: Mapping[int, str] = {
     EXIT_USAGE: "bad input: usage, chain, wallet, token, time or configuration",
     EXIT_INTERNAL: "unexpected internal error (rerun with --verbose for the traceback)",
     EXIT_INTERRUPTED: "interrupted",
+    EXIT_BROKEN_PIPE: "the reader of stdout went away (for example `| head`)",
 }
 
 #: The output formats every output command accepts.
@@ -286,13 +290,14 @@ def run_client(state: CliState, fn: Callable[[AsyncClient], Awaitable[T]]) -> T:
 
     try:
         return anyio.run(_main)
-    except (click.exceptions.Exit, click.ClickException, click.Abort):
+    except (click.exceptions.Exit, click.ClickException, click.Abort, BrokenPipeError):
         raise
     except KeyboardInterrupt:
         raise click.Abort() from None
     except Exception as exc:
         inner = _unwrap(exc)
-        if isinstance(inner, click.exceptions.Exit | click.ClickException | click.Abort):
+        if isinstance(inner, click.exceptions.Exit | click.ClickException | click.Abort
+                      | BrokenPipeError):
             raise inner from None
         raise click.exceptions.Exit(report_error(inner, verbose=state.verbose)) from None
 

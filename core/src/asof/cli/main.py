@@ -18,6 +18,7 @@ import click
 import asof
 from asof.cli import archive_cmds, core_cmds, history_cmds, ledger_cmds
 from asof.cli.common import (
+    EXIT_BROKEN_PIPE,
     EXIT_INTERNAL,
     EXIT_OK,
     CliState,
@@ -80,7 +81,7 @@ def _broken_pipe() -> int:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
         pass
-    return 1
+    return EXIT_BROKEN_PIPE
 
 
 @click.group(
