@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 
 from asof import hookimpl, wire
 from asof.cli import main as cli_entry
-from asof.cli.common import CliState
+from asof.cli.common import EXIT_CODES, CliState
 from asof.cli.main import COMMAND_MODULES, cli
 from asof.client import AsyncClient
 from asof.context import ProviderContext
@@ -242,6 +242,19 @@ def test_every_module_contributes_distinct_commands() -> None:
     assert len(names) == len(set(names))
     for name in ("plugins", "chains", "route", "balance-at"):
         assert name in cli.commands
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+
+
+def test_every_command_and_exit_code_is_documented() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for name in cli.commands:
+        assert f"\n## asof {name}\n" in text, name
+    for code in EXIT_CODES:
+        assert f"\n| {code} | " in text, code
+    for fmt in ("table", "json", "jsonl", "csv"):
+        assert f"| `{fmt}`" in text
 
 
 @pytest.mark.parametrize("command", ["", "plugins", "chains", "route", "balance-at"])
@@ -708,9 +721,13 @@ def test_verbose_after_the_command(run: Invoke, flag: str) -> None:
 
 
 def test_every_command_accepts_verbose() -> None:
-    for name, command in cli.commands.items():
+    pending: list[tuple[str, click.Command]] = list(cli.commands.items())
+    while pending:
+        name, command = pending.pop()
         opts = {opt for param in command.params for opt in getattr(param, "opts", ())}
         assert "--verbose" in opts, name
+        if isinstance(command, click.Group):
+            pending += [(f"{name} {sub}", c) for sub, c in command.commands.items()]
 
 
 def test_tokens_resolve_per_chain() -> None:

@@ -126,6 +126,9 @@ def _late_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> N
 
 
 def _add_verbose(command: click.Command) -> None:
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_verbose(sub)
     taken = {opt for param in command.params for opt in getattr(param, "opts", ())}
     names = [opt for opt in ("-v", "--verbose") if opt not in taken]
     if "--verbose" not in names or any(p.name == "verbose" for p in command.params):
