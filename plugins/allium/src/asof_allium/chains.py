@@ -74,30 +74,30 @@ def asof_chain(allium_id: str) -> str | None:
         return None
 
 
-def _supports(
+def _support(
     chain: str, entries: Iterable[tuple[Capability, SupportStatus]], note: str | None
-) -> list[ChainSupport]:
-    by_status: dict[SupportStatus, list[Capability]] = {}
-    for capability, status in entries:
-        by_status.setdefault(status, []).append(capability)
-    found = []
-    for status in (SupportStatus.SUPPORTED, SupportStatus.BETA):
-        caps = by_status.get(status)
-        if not caps:
-            continue
-        if Capability.BALANCE_HISTORY in caps:
-            caps.append(Capability.BALANCE_AT)
-        found.append(
-            ChainSupport(
-                provider=NAME,
-                chain=chain,
-                capabilities=tuple(caps),
-                status=status,
-                derived=(Capability.BALANCE_AT,) if Capability.BALANCE_AT in caps else (),
-                note=note,
-            )
-        )
-    return found
+) -> ChainSupport | None:
+    """One declaration per chain: beta when any product on it is beta (the note then
+    names the beta ones); ``balance_at`` derived wherever balance history is served."""
+    statuses = dict(entries)
+    if not statuses:
+        return None
+    capabilities = list(statuses)
+    derived: tuple[Capability, ...] = ()
+    if Capability.BALANCE_HISTORY in statuses:
+        capabilities.append(Capability.BALANCE_AT)
+        derived = (Capability.BALANCE_AT,)
+    beta = [str(c) for c, s in statuses.items() if s is SupportStatus.BETA]
+    if beta:
+        note = "; ".join(filter(None, [f"beta: {', '.join(beta)}", note]))
+    return ChainSupport(
+        provider=NAME,
+        chain=chain,
+        capabilities=tuple(capabilities),
+        status=SupportStatus.BETA if beta else SupportStatus.SUPPORTED,
+        derived=derived,
+        note=note,
+    )
 
 
 def fallback_support() -> list[ChainSupport]:
@@ -105,16 +105,16 @@ def fallback_support() -> list[ChainSupport]:
     from the balance history) on :data:`FALLBACK_CHAINS`."""
     found: list[ChainSupport] = []
     for chain in FALLBACK_CHAINS:
-        found.extend(
-            _supports(
-                chain,
-                [
-                    (Capability.BALANCE_HISTORY, SupportStatus.SUPPORTED),
-                    (Capability.HOLDINGS_HISTORY, SupportStatus.SUPPORTED),
-                ],
-                _FALLBACK_NOTE,
-            )
+        support = _support(
+            chain,
+            [
+                (Capability.BALANCE_HISTORY, SupportStatus.SUPPORTED),
+                (Capability.HOLDINGS_HISTORY, SupportStatus.SUPPORTED),
+            ],
+            _FALLBACK_NOTE,
         )
+        assert support is not None
+        found.append(support)
     return found
 
 
@@ -134,11 +134,13 @@ def _status(product: Any) -> SupportStatus | None:
 def parse_listing(data: Any) -> list[ChainSupport]:
     """Chain declarations from the live listing; unknown chains and products are skipped.
 
-    A chain with products of different status gives one declaration per status.
+    Each chain is declared once; it is ``beta`` when any of its products is, and the
+    note then says which.
     """
     if not isinstance(data, Sequence) or isinstance(data, str | bytes):
         raise ResponseError(NAME, "supported-chains listing is not a list")
     found: list[ChainSupport] = []
+    seen: set[str] = set()
     for position, entry in enumerate(data):
         if not isinstance(entry, Mapping):
             raise ResponseError(NAME, f"supported-chains entry {position} is not an object")
@@ -161,5 +163,8 @@ def parse_listing(data: Any) -> list[ChainSupport]:
                 if balances is not None:
                     entries.append((Capability.BALANCE_HISTORY, balances))
                 break
-        found.extend(_supports(chain, entries, None))
+        support = _support(chain, entries, None)
+        if support is not None and chain not in seen:
+            seen.add(chain)
+            found.append(support)
     return found
