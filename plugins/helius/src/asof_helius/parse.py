@@ -13,11 +13,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from asof.derive import at_or_before
 from asof.errors import InputError, ResponseError
 from asof.exact import scale, to_decimal, to_int
 from asof.queries import BalanceQuery
-from asof.records import NATIVE_SOL_MINT, Amount, BalanceAt, BlockRef, Provenance, Token
+from asof.records import NATIVE_SOL_MINT, Amount, BalanceAt, BlockRef, Provenance
 
 __all__ = [
     "CAVEATS",
@@ -85,13 +87,11 @@ def parse_balance_at(
     if as_of is None and raw != 0:
         raise _bad("asOf", f"is null but balanceRaw is {raw}; null means no balance")
 
-    token = query.token
-    token = Token(
-        chain=token.chain,
-        address=token.address,
-        standard="native" if is_native else token.standard,
+    token = attrs.evolve(
+        query.token,
+        standard="native" if is_native else query.token.standard,
         decimals=decimals,
-        symbol=token.symbol or ("SOL" if is_native else None),
+        symbol=query.token.symbol or ("SOL" if is_native else None),
     )
     caveats: list[str] = []
     if not is_native:
