@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from asof.archive import Coverage
+from asof.archive import Coverage, Record
+from asof.archive.io import dumps_record
 from asof.queries import BalanceQuery, HistoryQuery
 from asof.records import (
     Amount,
@@ -110,3 +111,8 @@ def entry(when: datetime, amount: str, balance: str, *, account: Wallet = VENUE,
     return LedgerEntry(account=account, time=when, event_type=kind, amount=Decimal(amount),
                        balance=Decimal(balance), pending_balance=Decimal(0), known_type=True,
                        provenance=Provenance(provider=provider), sequence=sequence)
+
+
+def lines_of(*records: Record) -> str:
+    """JSONL text of records (coverage included)."""
+    return "".join(dumps_record(r) + "\n" for r in records)

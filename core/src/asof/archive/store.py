@@ -431,17 +431,15 @@ class Archive:
         ``None`` (the router then asks a provider). ``provenance.archived`` is true and
         ``provenance.provider`` names the original source."""
         with self._read() as conn:
-            token = self._stored_token(conn, query.token)
-            if token is not None:
-                found = self._from_answers(conn, query, token)
-                if found is not None:
-                    return found
+            # A token never stored has id -1: nothing matches it, but coverage from the
+            # beginning still says its balance is zero.
+            token = self._stored_token(conn, query.token) or (-1, query.token)
+            found = self._from_answers(conn, query, token)
+            if found is None:
                 found = self._from_changes(conn, query, token)
-                if found is not None:
-                    return found
-            if resolve_chain(query.chain).venue:
-                return self._from_ledger(conn, query, token)
-        return None
+            if found is None and resolve_chain(query.chain).venue:
+                found = self._from_ledger(conn, query, token)
+            return found
 
     def record_balance(self, answer: BalanceAt) -> None:
         """Keep a provider's answer when its point is final on its chain; an answer read
@@ -563,9 +561,8 @@ class Archive:
         answers: list[Known | None] = [None] * len(times)
         if times:
             with self._read() as conn:
-                stored = self._stored_token(conn, tok)
-                if stored is not None:
-                    answers = self._series(conn, who, stored, positions)
+                stored = self._stored_token(conn, tok) or (-1, tok)
+                answers = self._series(conn, who, stored, positions)
         return [
             SeriesPoint(time=t, amount=None if k is None else k.amount,
                         as_of=None if k is None else k.as_of,
@@ -976,12 +973,12 @@ class Archive:
         return None
 
     def _from_ledger(self, conn: sqlite3.Connection, query: BalanceQuery,
-                     token: tuple[int, Token] | None) -> BalanceAt | None:
+                     token: tuple[int, Token]) -> BalanceAt | None:
         """A venue account's balance from its stored ledger (time points only)."""
         point = query.point
         if point.time is None:
             return None
-        tok = token[1] if token is not None else query.token
+        tok = token[1]
         decimals = tok.decimals if tok.decimals is not None else \
             resolve_chain(query.chain).native_decimals
         if decimals is None:
