@@ -294,3 +294,12 @@ def test_plot_draws_one_line_per_wallet(tmp_path: Path) -> None:
 
 def test_wallet_label_shortens_long_addresses() -> None:
     assert wallet_label(Wallet(chain="ethereum", address=ETH_WALLET)) == "ethereum:0x8e0e…0938"
+
+
+def test_plot_of_a_small_wallet_shows_cents(tmp_path: Path) -> None:
+    wallet = Wallet(chain="ethereum", address=ETH_WALLET)
+    points = [HoldingsPoint(wallet=wallet, timestamp=datetime(2026, 4, day, tzinfo=UTC),
+                            usd=Decimal("0.75"), breakdown=None,
+                            provenance=Provenance(provider="allium")) for day in (1, 2)]
+    figure = plot_holdings(points, tmp_path / "small.png")
+    assert figure.axes[0].yaxis.get_major_formatter()(0.5, 0) == "$0.50"

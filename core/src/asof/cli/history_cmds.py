@@ -233,7 +233,9 @@ def plot_holdings(
     axes.xaxis.set_major_formatter(
         ConciseDateFormatter(locator, tz="UTC")  # type: ignore[no-untyped-call]
     )
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"${v:,.0f}"))
+    largest = max((abs(p.usd) for p in points), default=Decimal(0))
+    places = 0 if largest >= 100 else 2  # cents matter on a small wallet's axis
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"${v:,.{places}f}"))
     axes.set_xlabel("time (UTC)")
     axes.set_ylabel("holdings (USD)")
     axes.set_title(title or "Holdings in USD")
