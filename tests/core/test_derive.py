@@ -41,7 +41,9 @@ def test_before_at_and_after_a_change() -> None:
     changes = [change(100, 10, 1000), change(250, 20, 1010)]
     assert balance_from_changes(changes, at(9)) == (Amount(raw=0, decimals=None), None)
     amount, block = balance_from_changes(changes, at(10))
-    assert amount.raw == 100 and block is not None and block.number == 1000
+    assert amount.raw == 100
+    assert block is not None
+    assert block.number == 1000
     assert balance_from_changes(changes, at(19))[0].raw == 100
     assert balance_from_changes(changes, at(20))[0].raw == 250
     assert balance_from_changes(list(reversed(changes)), at(99))[0].raw == 250
@@ -51,7 +53,8 @@ def test_ties_inside_a_second_follow_slot_then_index() -> None:
     changes = [change(5, 10, 1001, 3), change(7, 10, 1001, 1), change(9, 10, 1000, 9)]
     amount, block = balance_from_changes(changes, at(10))
     assert amount.raw == 5
-    assert block is not None and block.index == 3
+    assert block is not None
+    assert block.index == 3
 
 
 def test_block_points_and_several_token_accounts() -> None:

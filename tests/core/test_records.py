@@ -73,10 +73,12 @@ def test_wallet_parse_without_chain() -> None:
 
 def test_native_sol_is_the_pseudo_mint_not_wrapped_sol() -> None:
     assert len(NATIVE_SOL_MINT) == len(WRAPPED_SOL_MINT) == 43
-    assert NATIVE_SOL_MINT.endswith("1") and WRAPPED_SOL_MINT.endswith("2")
+    assert NATIVE_SOL_MINT.endswith("1")
+    assert WRAPPED_SOL_MINT.endswith("2")
     sol = native_token("solana")
     assert sol.address == NATIVE_SOL_MINT
-    assert sol.is_native and sol.decimals == 9
+    assert sol.is_native
+    assert sol.decimals == 9
     wrapped = Token(chain="solana", address=WRAPPED_SOL_MINT, standard="spl")
     assert not wrapped.is_native
     assert Token(chain="solana", address=NATIVE_SOL_MINT).is_native
@@ -91,7 +93,8 @@ def test_token_registry() -> None:
     assert resolve_token("eth", "ETH").is_native
     assert resolve_token("eth", "0xA0B86991C6218B36C1D19D4A2E9EB0CE3606EB48").symbol == "USDC"
     unknown = resolve_token("eth", "0x" + "1" * 40)
-    assert unknown.decimals is None and unknown.standard == "unknown"
+    assert unknown.decimals is None
+    assert unknown.standard == "unknown"
     with pytest.raises(UnknownToken):
         resolve_token("solana", "DOGEWIFHAT")
 

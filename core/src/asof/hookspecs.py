@@ -80,7 +80,7 @@ async def discover_chains(ctx: ProviderContext) -> Sequence[ChainSupport]:  # ty
 
 
 @hookspec
-async def balance_at(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt | None:  # type: ignore[empty-body]
+async def balance_at(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt | None:
     """Answer one wallet's balance of one token as of ``query.point``.
 
     Async. Follow the as-of rule: the state after the last block/slot at or before the
@@ -93,7 +93,7 @@ async def balance_at(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt | N
 
 
 @hookspec
-async def history_page(  # type: ignore[empty-body]
+async def history_page(
     ctx: ProviderContext, query: HistoryQuery, cursor: str | None
 ) -> Page[HistoryItem] | None:
     """Return one page of a history and the opaque cursor of the next page.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -51,7 +51,7 @@ WRAPPED_SOL_MINT = "So11111111111111111111111111111111111111112"
 T = TypeVar("T")
 
 
-class Capability(str, Enum):
+class Capability(StrEnum):
     """A kind of question a provider can answer."""
 
     BALANCE_AT = "balance_at"  #: one token, one wallet, one moment
@@ -63,7 +63,7 @@ class Capability(str, Enum):
         return self.value
 
 
-class SupportStatus(str, Enum):
+class SupportStatus(StrEnum):
     """How firmly a provider supports a chain and capability."""
 
     SUPPORTED = "supported"
@@ -275,7 +275,8 @@ class Provenance:
     provider: str
     derived: bool = False
     archived: bool = False
-    source: str | None = None  #: the endpoint or method, e.g. ``GET /v1/wallet/{wallet}/balance-at``
+    #: the endpoint or method, for example ``GET /v1/wallet/{wallet}/balance-at``
+    source: str | None = None
     fetched_at: datetime | None = None
     echo: Mapping[str, Any] | None = attrs.field(default=None, hash=False)
     caveats: tuple[str, ...] = ()

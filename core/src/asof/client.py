@@ -1,0 +1,258 @@
+"""The async client: the one object an application talks to.
+
+::
+
+    import asof
+
+    async with asof.AsyncClient() as client:
+        answer = await client.balance_at(
+            "solana:GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz", "USDC", at="2025-01-10"
+        )
+        print(answer.amount.value, answer.as_of, answer.provenance.provider)
+
+A client loads its configuration and plugins once, owns one shared HTTP client (through
+:class:`~asof.transport.Transport`) and one router, and opens the archive when the
+configuration enables it. :class:`asof.Client` is the same API, synchronous.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar, cast
+
+from asof.config import Config, load_config
+from asof.errors import InputError
+from asof.plugins import PluginSet, PluginStatus, load_plugins
+from asof.points import PointLike, TimeLike, parse_point, parse_time
+from asof.queries import BalanceQuery, HistoryQuery
+from asof.records import (
+    BalanceAt,
+    BalanceChange,
+    Capability,
+    ChainSupport,
+    HoldingsPoint,
+    LedgerEntry,
+    Page,
+    Token,
+    Wallet,
+)
+from asof.router import ArchiveLike, Route, Router
+from asof.tokens import resolve_token
+from asof.transport import Transport
+
+__all__ = ["AsyncClient", "WalletLike"]
+
+log = logging.getLogger("asof.client")
+
+WalletLike = str | Wallet
+ItemT = TypeVar("ItemT")
+
+
+def _wallet(value: WalletLike, chain: str | None, field: str = "wallet") -> Wallet:
+    if isinstance(value, Wallet):
+        return value
+    if not isinstance(value, str):
+        raise InputError(f"expected CHAIN:ADDRESS or a Wallet, got {type(value).__name__}",
+                         field=field, value=value)
+    return Wallet.parse(value, chain=chain)
+
+
+def _wallets(values: WalletLike | Iterable[WalletLike], chain: str | None) -> tuple[Wallet, ...]:
+    if isinstance(values, str | Wallet):
+        values = [values]
+    return tuple(_wallet(v, chain, "wallets") for v in values)
+
+
+class AsyncClient:
+    """Answers balance questions across every installed provider.
+
+    ``config`` is a :class:`~asof.config.Config`, a path to a TOML file, or ``None`` to
+    read ``ASOF_CONFIG`` or the per-user default. ``plugins`` replaces entry-point
+    discovery with explicit plugins (name to module); ``http_transport`` replaces the
+    network (tests pass an ``httpx.MockTransport``); ``env`` replaces ``os.environ``
+    for configuration; ``archive`` is an archive object, ``False`` to disable it, or
+    ``None``/``True`` to follow the configuration; ``clock`` replaces the current time.
+    """
+
+    def __init__(
+        self,
+        config: Config | str | Path | None = None,
+        *,
+        http_transport: Any = None,
+        plugins: Mapping[str, object] | None = None,
+        env: Mapping[str, str] | None = None,
+        archive: ArchiveLike | bool | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.config = config if isinstance(config, Config) else load_config(config, env=env)
+        self.plugin_set: PluginSet = load_plugins(self.config, explicit=plugins)
+        self.transport = Transport.from_config(self.config, http_transport=http_transport)
+        self.archive = self._open_archive(archive, clock)
+        self.router = Router(
+            plugins=self.plugin_set,
+            config=self.config,
+            transport=self.transport,
+            archive=self.archive,
+            clock=clock,
+        )
+
+    def _open_archive(
+        self, archive: ArchiveLike | bool | None, clock: Callable[[], datetime] | None
+    ) -> ArchiveLike | None:
+        if archive is False:
+            return None
+        if archive is not None and archive is not True:
+            return archive
+        from asof.archive import open_archive
+
+        return cast(ArchiveLike | None, open_archive(self.config, clock=clock))
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the shared HTTP client and the archive."""
+        await self.transport.aclose()
+        close = getattr(self.archive, "close", None)
+        if callable(close):
+            close()
+
+    # -- what is installed ------------------------------------------------------------
+
+    def plugins(self) -> list[PluginStatus]:
+        """Every plugin found, loaded or not, with the reason when not."""
+        return sorted(self.plugin_set.statuses, key=lambda s: (s.name, s.state))
+
+    def supported_chains(self) -> list[ChainSupport]:
+        """Every chain and capability the loaded plugins declare."""
+        return self.router.supported()
+
+    def route(self, chain: str, capability: Capability | str) -> Route:
+        """The providers that would answer, in order, and why each other does not."""
+        return self.router.route(chain, capability)
+
+    async def refresh_chains(self) -> dict[str, str]:
+        """Fetch and cache the live chain listings of providers that publish one."""
+        return await self.router.refresh_chains()
+
+    # -- questions --------------------------------------------------------------------
+
+    async def balance_at(
+        self,
+        wallet: WalletLike,
+        token: str | Token,
+        at: PointLike,
+        *,
+        chain: str | None = None,
+    ) -> BalanceAt:
+        """A wallet's balance of one token as of a point.
+
+        ``wallet`` is ``CHAIN:ADDRESS`` (or a bare address with ``chain``), ``token`` a
+        symbol from the built-in registry, an address or mint, or a :class:`Token`;
+        ``at`` a time in any form :func:`asof.parse_time` reads, ``slot:N`` /
+        ``block:N``, or a :class:`~asof.records.Point`.
+        """
+        who = _wallet(wallet, chain)
+        what = resolve_token(who.chain, token)
+        point = parse_point(at, field="at")
+        return await self.router.balance_at(BalanceQuery(wallet=who, token=what, point=point))
+
+    async def pages(self, query: HistoryQuery) -> AsyncIterator[tuple[str, Page[Any]]]:
+        """Every page of a history query with the name of the provider that gave it."""
+        async for name, page in self.router.pages(query):
+            yield name, page
+
+    async def fetch_page(
+        self, query: HistoryQuery, cursor: str | None = None, *, provider: str | None = None
+    ) -> tuple[str, Page[Any]]:
+        """One page of a history query (``asof sync`` pages with this)."""
+        return await self.router.fetch_page(query, cursor, provider=provider)
+
+    async def _items(self, query: HistoryQuery, kind: type[ItemT]) -> AsyncIterator[ItemT]:
+        async for _, page in self.router.pages(query):
+            for item in page.items:
+                if isinstance(item, kind):
+                    yield item
+
+    def history(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        *,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        tokens: Sequence[str | Token] = (),
+        chain: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[BalanceChange]:
+        """Every balance change of the wallets' tokens in ``[start, end)``."""
+        who = _wallets(wallets, chain)
+        query = HistoryQuery(
+            capability=Capability.BALANCE_HISTORY,
+            wallets=who,
+            start=None if start is None else parse_time(start, field="start"),
+            end=None if end is None else parse_time(end, field="end"),
+            tokens=tuple(resolve_token(who[0].chain, t) for t in tokens),
+            page_size=page_size,
+        )
+        return self._items(query, BalanceChange)
+
+    def holdings(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        *,
+        start: TimeLike,
+        end: TimeLike,
+        granularity: str,
+        breakdown: bool = False,
+        min_liquidity: Decimal | int | str | None = None,
+        chain: str | None = None,
+    ) -> AsyncIterator[HoldingsPoint]:
+        """The USD value of the wallets' holdings on a time grid."""
+        from asof.exact import to_decimal
+
+        who = _wallets(wallets, chain)
+        query = HistoryQuery(
+            capability=Capability.HOLDINGS_HISTORY,
+            wallets=who,
+            start=parse_time(start, field="start"),
+            end=parse_time(end, field="end"),
+            granularity=granularity,
+            breakdown=breakdown,
+            min_liquidity=None if min_liquidity is None
+            else to_decimal(min_liquidity, field="min_liquidity"),
+        )
+        return self._items(query, HoldingsPoint)
+
+    def ledger(
+        self,
+        account: WalletLike,
+        *,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        event_types: Sequence[str] = (),
+        chain: str | None = None,
+    ) -> AsyncIterator[LedgerEntry]:
+        """The balance events of an exchange account in ``[start, end)``."""
+        query = HistoryQuery(
+            capability=Capability.ACCOUNT_LEDGER,
+            wallets=(_wallet(account, chain, "account"),),
+            start=None if start is None else parse_time(start, field="start"),
+            end=None if end is None else parse_time(end, field="end"),
+            event_types=tuple(event_types),
+        )
+        return self._items(query, LedgerEntry)

@@ -1,0 +1,382 @@
+"""The router: which provider answers a (chain, capability), and in what order.
+
+A route is the ordered list of providers the router will try. It is built from every
+loaded plugin's chain declarations (``supported_chains``, or the cached answer of
+``discover_chains`` after a refresh) and ordered by, in turn:
+
+1. the archive, which answers first wherever it covers the query;
+2. the deployment's preference for the chain (``[routes]`` in the configuration,
+   ``"chain.capability"`` before ``"chain"``);
+3. each declaration's ``preference`` (higher first; direct answers declare higher than
+   derived ones);
+4. the provider's name.
+
+Providers missing a required credential stay on the route, marked unusable with the
+reason, so that :meth:`Route.explain` says what to set. Exactly one provider is awaited
+per attempt (async hooks are never broadcast); a :class:`~asof.errors.RetryableError`
+moves on to the next provider, any other error is raised at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import attrs
+
+from asof.chains import resolve_chain
+from asof.config import Config, default_cache_dir
+from asof.context import ProviderContext
+from asof.errors import (
+    AsofError,
+    NoRoute,
+    PluginError,
+    ProviderError,
+    RetryableError,
+    UnknownProvider,
+)
+from asof.plugins import PluginSet
+from asof.queries import BalanceQuery, HistoryQuery
+from asof.records import BalanceAt, Capability, ChainSupport, HistoryItem, Page
+from asof.transport import Transport
+from asof.wire import from_data, to_data
+
+__all__ = ["ArchiveLike", "Route", "RouteStep", "Router"]
+
+log = logging.getLogger("asof.router")
+
+ARCHIVE = "archive"
+
+
+class ArchiveLike(Protocol):
+    """What the router asks of the archive (see :mod:`asof.archive`)."""
+
+    def lookup_balance(self, query: BalanceQuery) -> BalanceAt | None:
+        """A stored or derivable answer, or ``None`` when the archive does not cover it."""
+        ...
+
+    def record_balance(self, answer: BalanceAt) -> None:
+        """Keep a provider's answer (the archive decides whether it is final)."""
+        ...
+
+    def lookup_history(self, query: HistoryQuery) -> Sequence[HistoryItem] | None:
+        """The stored history when the archive covers the whole query, else ``None``."""
+        ...
+
+    def record_page(
+        self, query: HistoryQuery, provider: str, page: Page[Any], cursor: str | None
+    ) -> None:
+        """Keep one fetched page; ``cursor`` is the one the page was fetched with."""
+        ...
+
+    def complete_history(self, query: HistoryQuery, provider: str) -> None:
+        """Mark the query's range as fully fetched from ``provider``."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class RouteStep:
+    """One provider on a route: whether it can be tried, and why or why not."""
+
+    provider: str
+    usable: bool
+    reason: str
+    support: ChainSupport | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Route:
+    """The ordered providers for one (chain, capability)."""
+
+    chain: str
+    capability: Capability
+    steps: tuple[RouteStep, ...]
+
+    @property
+    def usable(self) -> tuple[RouteStep, ...]:
+        """The steps the router will try, in order."""
+        return tuple(step for step in self.steps if step.usable)
+
+    def explain(self) -> str:
+        """A few lines saying who answers and why each other provider does not."""
+        lines = [f"route for {self.chain} {self.capability}:"]
+        order = 0
+        for step in self.steps:
+            if step.usable:
+                order += 1
+                lines.append(f"  {order}. {step.provider}: {step.reason}")
+            else:
+                lines.append(f"  -  {step.provider}: {step.reason}")
+        if not self.usable:
+            lines.append("  no provider can answer")
+        return "\n".join(lines)
+
+
+class Router:
+    """Picks providers and calls them. One router per client."""
+
+    def __init__(
+        self,
+        *,
+        plugins: PluginSet,
+        config: Config,
+        transport: Transport,
+        archive: ArchiveLike | None = None,
+        clock: Callable[[], datetime] | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.plugins = plugins
+        self.config = config
+        self.transport = transport
+        self.archive = archive
+        self._clock = clock
+        self._cache_dir = cache_dir or default_cache_dir(config.env) / "chains"
+        self._contexts: dict[str, ProviderContext] = {}
+        self._missing: dict[str, str] = {}
+        for name, info in plugins.infos.items():
+            for cred in info.credentials:
+                secret, where = config.credential(info, cred)
+                if secret is None and cred.required:
+                    self._missing[name] = f"missing credential {cred.name}: {where}"
+                    break
+        self._table = self._build_table()
+
+    # -- the table --------------------------------------------------------------------
+
+    def _declared(self, name: str) -> tuple[ChainSupport, ...]:
+        cached = self._read_cache(name)
+        return cached if cached is not None else self.plugins.declared.get(name, ())
+
+    def _cache_file(self, name: str) -> Path:
+        return self._cache_dir / f"{name}.json"
+
+    def _read_cache(self, name: str) -> tuple[ChainSupport, ...] | None:
+        path = self._cache_file(name)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return tuple(from_data(ChainSupport, item) for item in data["chains"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, AsofError) as exc:
+            log.warning("ignoring unreadable chain cache %s: %s", path, exc)
+            return None
+
+    def _build_table(self) -> dict[tuple[str, Capability], list[ChainSupport]]:
+        table: dict[tuple[str, Capability], list[ChainSupport]] = {}
+        for name in self.plugins.names():
+            for support in self._declared(name):
+                for capability in support.capabilities:
+                    table.setdefault((support.chain, capability), []).append(support)
+        return table
+
+    def supported(self) -> list[ChainSupport]:
+        """Every chain declaration of every loaded plugin, sorted by chain then provider."""
+        found = [s for name in self.plugins.names() for s in self._declared(name)]
+        return sorted(found, key=lambda s: (s.chain, s.provider))
+
+    async def refresh_chains(self) -> dict[str, str]:
+        """Ask every plugin that implements ``discover_chains`` for its live listing and
+        cache it. Returns, per provider, what happened."""
+        outcome: dict[str, str] = {}
+        for name in self.plugins.names():
+            impl = self.plugins.impl(name, "discover_chains")
+            if impl is None:
+                continue
+            if name in self._missing:
+                outcome[name] = f"skipped: {self._missing[name]}"
+                continue
+            try:
+                found = list(await impl(ctx=self.context(name)))
+            except ProviderError as exc:
+                outcome[name] = f"failed: {exc}"
+                continue
+            valid = [s for s in found if isinstance(s, ChainSupport) and s.provider == name]
+            self._cache_dir.mkdir(parents=True, exist_ok=True)
+            payload = {"provider": name, "chains": to_data(valid)}
+            self._cache_file(name).write_text(json.dumps(payload, indent=1), encoding="utf-8")
+            outcome[name] = f"{len(valid)} chain declarations cached"
+        self._table = self._build_table()
+        return outcome
+
+    # -- routes -----------------------------------------------------------------------
+
+    def route(self, chain: str, capability: Capability | str) -> Route:
+        """The ordered providers for ``chain`` and ``capability``, with reasons."""
+        chain_name = resolve_chain(chain).name
+        cap = Capability(capability)
+        preferred = self.config.route_preference(chain_name, cap.value)
+        serving = list(self._table.get((chain_name, cap), []))
+
+        def order(support: ChainSupport) -> tuple[int, int, int, str]:
+            name = support.provider
+            rank = preferred.index(name) if name in preferred else len(preferred)
+            derived = 1 if cap in support.derived else 0
+            return (rank, derived, -support.preference, support.provider)
+
+        steps: list[RouteStep] = []
+        if self.archive is not None and cap is not Capability.HOLDINGS_HISTORY:
+            steps.append(RouteStep(provider=ARCHIVE, usable=True,
+                                   reason="answers first where it covers the query"))
+        for support in sorted(serving, key=order):
+            name = support.provider
+            if name in self._missing:
+                steps.append(RouteStep(provider=name, usable=False, reason=self._missing[name],
+                                       support=support))
+                continue
+            bits = ["derived from its history" if cap in support.derived else "direct"]
+            bits.append(str(support.status))
+            if support.provider in preferred:
+                bits.append("preferred by configuration")
+            cost = support.cost or self.plugins.infos[name].cost
+            if cost is not None:
+                bits.append(str(cost))
+            steps.append(RouteStep(provider=name, usable=True, reason=", ".join(bits),
+                                   support=support))
+        listed = {s.provider for s in steps}
+        for name in self.plugins.names():
+            if name not in listed:
+                steps.append(RouteStep(provider=name, usable=False,
+                                       reason=f"does not serve {cap} on {chain_name}"))
+        for status in self.plugins.statuses:
+            if not status.loaded and status.name not in listed:
+                steps.append(RouteStep(provider=status.name, usable=False,
+                                       reason=f"{status.state}: {status.error}"))
+        return Route(chain=chain_name, capability=cap, steps=tuple(steps))
+
+    # -- calling providers ------------------------------------------------------------
+
+    def context(self, name: str) -> ProviderContext:
+        """The provider's context: its HTTP session, options and clock (built once)."""
+        if name not in self._contexts:
+            info = self.plugins.infos[name]
+            session = self.transport.session_for(info, self.config)
+            extra: dict[str, Any] = {}
+            if self._clock is not None:
+                extra["clock"] = self._clock
+            self._contexts[name] = ProviderContext(
+                provider=name,
+                http=session,
+                options=self.config.options(info),
+                network=self.config.network(info),
+                log=logging.getLogger(f"asof.provider.{name}"),
+                **extra,
+            )
+        return self._contexts[name]
+
+    def _providers(self, chain: str, capability: Capability) -> tuple[Route, list[str]]:
+        route = self.route(chain, capability)
+        names = [s.provider for s in route.usable if s.provider != ARCHIVE]
+        return route, names
+
+    async def balance_at(self, query: BalanceQuery) -> BalanceAt:
+        """Answer a balance query from the archive or the first provider that can."""
+        if self.archive is not None:
+            stored = self.archive.lookup_balance(query)
+            if stored is not None:
+                return stored
+        route, names = self._providers(query.chain, Capability.BALANCE_AT)
+        reasons: list[tuple[str, str]] = []
+        last: ProviderError | None = None
+        for name in names:
+            impl = self.plugins.impl(name, "balance_at")
+            if impl is None:
+                reasons.append((name, "declares balance_at but does not implement it"))
+                continue
+            try:
+                answer = await impl(ctx=self.context(name), query=query)
+            except RetryableError as exc:
+                log.info("%s failed (%s); trying the next provider", name, exc)
+                reasons.append((name, str(exc)))
+                last = exc
+                continue
+            except AsofError:
+                raise
+            except Exception as exc:
+                raise PluginError(name, f"balance_at raised {type(exc).__name__}: {exc}") from exc
+            if answer is None:
+                reasons.append((name, "declined this query"))
+                continue
+            if not isinstance(answer, BalanceAt):
+                raise PluginError(name, f"balance_at returned {type(answer).__name__}")
+            if self.archive is not None:
+                self.archive.record_balance(answer)
+            return answer
+        raise self._no_route(route, reasons, last)
+
+    def _no_route(
+        self, route: Route, reasons: list[tuple[str, str]], last: ProviderError | None
+    ) -> AsofError:
+        if last is not None and len([r for r in reasons if r[1] != "declined this query"]) == 1:
+            return last
+        skipped = [(s.provider, s.reason) for s in route.steps
+                   if not s.usable and not s.reason.startswith("does not serve")]
+        error = NoRoute(f"no provider could answer {route.capability} on {route.chain}",
+                        reasons=[*reasons, *skipped])
+        error.__cause__ = last
+        return error
+
+    async def fetch_page(
+        self, query: HistoryQuery, cursor: str | None = None, *, provider: str | None = None
+    ) -> tuple[str, Page[Any]]:
+        """One page of a history from ``provider`` (or the first on the route that
+        answers), recorded in the archive. Returns the provider's name and the page."""
+        if provider is not None:
+            if provider not in self.plugins.infos:
+                raise UnknownProvider(provider)
+            names = [provider]
+            route = self.route(query.chain, query.capability)
+        else:
+            route, names = self._providers(query.chain, query.capability)
+        reasons: list[tuple[str, str]] = []
+        last: ProviderError | None = None
+        for name in names:
+            impl = self.plugins.impl(name, "history_page")
+            if impl is None:
+                reasons.append((name, "declares the capability but does not implement it"))
+                continue
+            try:
+                page = await impl(ctx=self.context(name), query=query, cursor=cursor)
+            except RetryableError as exc:
+                if provider is not None:
+                    raise
+                reasons.append((name, str(exc)))
+                last = exc
+                continue
+            except AsofError:
+                raise
+            except Exception as exc:
+                raise PluginError(name, f"history_page raised {type(exc).__name__}: {exc}") from exc
+            if page is None:
+                reasons.append((name, "declined this query"))
+                continue
+            if not isinstance(page, Page):
+                raise PluginError(name, f"history_page returned {type(page).__name__}")
+            if self.archive is not None:
+                self.archive.record_page(query, name, page, cursor)
+            return name, page
+        raise self._no_route(route, reasons, last)
+
+    async def pages(self, query: HistoryQuery) -> AsyncIterator[tuple[str, Page[Any]]]:
+        """Every page of a history: from the archive when it covers the query, else
+        from one provider, following its cursors to the end."""
+        if self.archive is not None:
+            stored = self.archive.lookup_history(query)
+            if stored is not None:
+                yield ARCHIVE, Page(items=tuple(stored), cursor=None)
+                return
+        name, page = await self.fetch_page(query)
+        seen: set[str] = set()
+        while True:
+            yield name, page
+            if page.cursor is None:
+                break
+            if page.cursor in seen:
+                raise PluginError(name, f"returned the cursor {page.cursor!r} twice")
+            seen.add(page.cursor)
+            name, page = await self.fetch_page(query, page.cursor, provider=name)
+        if self.archive is not None:
+            self.archive.complete_history(query, name)

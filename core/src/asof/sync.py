@@ -1,0 +1,216 @@
+"""The synchronous client: :class:`AsyncClient`'s API for code that does not use async.
+
+::
+
+    import asof
+
+    with asof.Client() as client:
+        answer = client.balance_at("solana:GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz",
+                                   "SOL", at="slot:313000000")
+
+It runs one event loop in a background thread (an anyio blocking portal), so it works in
+scripts, in threads and inside Jupyter, whose own loop is already running. Ctrl-C while a
+call waits cancels that call. The portal is closed by :meth:`Client.close`, by leaving
+the ``with`` block, or when the client is garbage-collected or the interpreter exits.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Any, TypeVar
+
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+from asof.client import AsyncClient, WalletLike
+from asof.plugins import PluginStatus
+from asof.points import PointLike, TimeLike
+from asof.queries import HistoryQuery
+from asof.records import (
+    BalanceAt,
+    BalanceChange,
+    Capability,
+    ChainSupport,
+    HoldingsPoint,
+    LedgerEntry,
+    Page,
+    Token,
+)
+from asof.router import Route
+
+__all__ = ["Client"]
+
+T = TypeVar("T")
+
+
+def _shutdown(
+    portal_cm: AbstractContextManager[BlockingPortal], portal: BlockingPortal,
+    inner: AsyncClient,
+) -> None:
+    try:
+        portal.call(inner.aclose)
+    finally:
+        portal_cm.__exit__(None, None, None)
+
+
+class Client:
+    """Synchronous facade over :class:`~asof.client.AsyncClient`; same arguments and
+    methods, with async iterators turned into plain iterators."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._portal_cm = start_blocking_portal()
+        self._portal = self._portal_cm.__enter__()
+        async def build() -> AsyncClient:
+            # Built on the portal's thread, where every later call runs too.
+            return AsyncClient(*args, **kwargs)
+
+        try:
+            self._async = self._portal.call(build)
+        except BaseException:
+            self._portal_cm.__exit__(None, None, None)
+            raise
+        self._finalizer = weakref.finalize(
+            self, _shutdown, self._portal_cm, self._portal, self._async
+        )
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _call(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+        if not self._finalizer.alive:
+            raise RuntimeError("this asof.Client is closed")
+        future: Future[T] = self._portal.start_task_soon(fn, *args)
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            future.cancel()
+            raise
+
+    def _iterate(self, agen: AsyncIterator[T]) -> Iterator[T]:
+        async def step() -> tuple[bool, T | None]:
+            try:
+                return True, await agen.__anext__()
+            except StopAsyncIteration:
+                return False, None
+
+        async def close() -> None:
+            aclose = getattr(agen, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+        try:
+            while True:
+                more, item = self._call(step)
+                if not more:
+                    return
+                yield item  # type: ignore[misc]
+        finally:
+            if self._finalizer.alive:
+                self._call(close)
+
+    def close(self) -> None:
+        """Close the client: its HTTP client, archive and background loop."""
+        self._finalizer()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def async_client(self) -> AsyncClient:
+        """The async client underneath."""
+        return self._async
+
+    # -- the API ----------------------------------------------------------------------
+
+    def plugins(self) -> list[PluginStatus]:
+        """See :meth:`AsyncClient.plugins`."""
+        return self._async.plugins()
+
+    def supported_chains(self) -> list[ChainSupport]:
+        """See :meth:`AsyncClient.supported_chains`."""
+        return self._async.supported_chains()
+
+    def route(self, chain: str, capability: Capability | str) -> Route:
+        """See :meth:`AsyncClient.route`."""
+        return self._async.route(chain, capability)
+
+    def refresh_chains(self) -> dict[str, str]:
+        """See :meth:`AsyncClient.refresh_chains`."""
+        return self._call(self._async.refresh_chains)
+
+    def balance_at(
+        self, wallet: WalletLike, token: str | Token, at: PointLike, *, chain: str | None = None
+    ) -> BalanceAt:
+        """See :meth:`AsyncClient.balance_at`."""
+
+        async def run() -> BalanceAt:
+            return await self._async.balance_at(wallet, token, at, chain=chain)
+
+        return self._call(run)
+
+    def fetch_page(
+        self, query: HistoryQuery, cursor: str | None = None, *, provider: str | None = None
+    ) -> tuple[str, Page[Any]]:
+        """See :meth:`AsyncClient.fetch_page`."""
+
+        async def run() -> tuple[str, Page[Any]]:
+            return await self._async.fetch_page(query, cursor, provider=provider)
+
+        return self._call(run)
+
+    def pages(self, query: HistoryQuery) -> Iterator[tuple[str, Page[Any]]]:
+        """See :meth:`AsyncClient.pages`."""
+        return self._iterate(self._async.pages(query))
+
+    def history(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        *,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        tokens: Sequence[str | Token] = (),
+        chain: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[BalanceChange]:
+        """See :meth:`AsyncClient.history`."""
+        return self._iterate(self._async.history(
+            wallets, start=start, end=end, tokens=tokens, chain=chain, page_size=page_size))
+
+    def holdings(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        *,
+        start: TimeLike,
+        end: TimeLike,
+        granularity: str,
+        breakdown: bool = False,
+        min_liquidity: Any = None,
+        chain: str | None = None,
+    ) -> Iterator[HoldingsPoint]:
+        """See :meth:`AsyncClient.holdings`."""
+        return self._iterate(self._async.holdings(
+            wallets, start=start, end=end, granularity=granularity, breakdown=breakdown,
+            min_liquidity=min_liquidity, chain=chain))
+
+    def ledger(
+        self,
+        account: WalletLike,
+        *,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        event_types: Sequence[str] = (),
+        chain: str | None = None,
+    ) -> Iterator[LedgerEntry]:
+        """See :meth:`AsyncClient.ledger`."""
+        return self._iterate(self._async.ledger(
+            account, start=start, end=end, event_types=event_types, chain=chain))
