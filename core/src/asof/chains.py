@@ -8,7 +8,7 @@ its accounts are addressed in the family of the chain it settles on.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import attrs
 
@@ -17,7 +17,7 @@ from asof.errors import UnknownChain
 __all__ = ["CHAINS", "Chain", "Family", "canonical_chain", "known_chains", "resolve_chain"]
 
 
-class Family(str, Enum):
+class Family(StrEnum):
     """How a chain's addresses look and how its points are counted."""
 
     SOLANA = "solana"  #: base58 addresses; points counted in slots

@@ -5,6 +5,8 @@ Anything else is given by address or mint. Symbols are matched case-insensitivel
 
 from __future__ import annotations
 
+import contextlib
+
 from asof.chains import Family, resolve_chain
 from asof.errors import UnknownToken
 from asof.records import NATIVE_SOL_MINT, Token
@@ -68,10 +70,8 @@ def known_tokens(chain: str) -> tuple[Token, ...]:
     """The registry's tokens for ``chain``, native coin first."""
     info = resolve_chain(chain)
     found: list[Token] = []
-    try:
+    with contextlib.suppress(UnknownToken):
         found.append(native_token(info.name))
-    except UnknownToken:
-        pass
     for symbol, (address, standard, decimals) in _STABLES.get(info.name, {}).items():
         found.append(Token(chain=info.name, address=address, standard=standard,
                            decimals=decimals, symbol=symbol))
