@@ -1,7 +1,7 @@
 """The ``asof`` command line (click + rich).
 
 The console script ``asof`` calls :func:`main`. The command group lives in
-:mod:`asof.cli.main`; shared helpers for command modules in :mod:`asof.cli.common`.
+:mod:`asof.cli.app`; shared helpers for command modules in :mod:`asof.cli.common`.
 Importing this package loads no command module, so ``asof.cli.common`` can be imported
 by the command modules themselves.
 """
@@ -21,6 +21,6 @@ def main(args: Sequence[str] | None = None, **extra: Any) -> Any:
     :class:`~asof.cli.common.CliState`, ``standalone_mode=False`` returns the exit code
     instead of exiting).
     """
-    from asof.cli.main import main as _main
+    from asof.cli.app import main as _main
 
     return _main(args, **extra)
