@@ -21,8 +21,8 @@ from click.testing import CliRunner, Result
 
 from asof import hookimpl, wire
 from asof.cli import main as cli_entry
-from asof.cli.common import EXIT_CODES, CliState
 from asof.cli.app import COMMAND_MODULES, cli
+from asof.cli.common import EXIT_CODES, CliState
 from asof.client import AsyncClient
 from asof.context import ProviderContext
 from asof.errors import ProviderRequestError

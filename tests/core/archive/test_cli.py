@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from asof.archive import Archive
-from asof.cli.common import EXIT_USAGE, CliState
 from asof.cli.app import cli
+from asof.cli.common import EXIT_USAGE, CliState
 from asof.client import AsyncClient
 
 from .helpers import at, change, clock, covered, lines_of

@@ -21,9 +21,9 @@ from click.testing import CliRunner, Result
 import asof_allium
 from asof import wire
 from asof.archive.io import read_records
+from asof.cli.app import cli
 from asof.cli.common import CliState
 from asof.cli.history_cmds import plot_holdings, wallet_label
-from asof.cli.app import cli
 from asof.records import NATIVE_SOL_MINT, BalanceChange, HoldingsPoint, Provenance, Wallet
 from asof.testing.client import make_client
 from asof.testing.mock import MockHTTP, Reply
