@@ -24,7 +24,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import attrs
 
@@ -272,23 +272,34 @@ class Router:
         names = [s.provider for s in route.usable if s.provider != ARCHIVE]
         return route, names
 
-    async def balance_at(self, query: BalanceQuery) -> BalanceAt:
-        """Answer a balance query from the archive or the first provider that can."""
-        if self.archive is not None:
-            stored = self.archive.lookup_balance(query)
-            if stored is not None:
-                return stored
-        route, names = self._providers(query.chain, Capability.BALANCE_AT)
+    async def _first_answer(
+        self,
+        route: Route,
+        names: Sequence[str],
+        hook: str,
+        expected: type[Any],
+        *,
+        failover: bool = True,
+        **arguments: Any,
+    ) -> tuple[str, Any]:
+        """Await ``hook`` of each provider in turn until one answers.
+
+        A retryable failure moves on (when ``failover``), a decline (``None``) moves on,
+        any other asof error is raised at once and any other exception becomes a
+        :class:`~asof.errors.PluginError`.
+        """
         reasons: list[tuple[str, str]] = []
         last: ProviderError | None = None
         for name in names:
-            impl = self.plugins.impl(name, "balance_at")
+            impl = self.plugins.impl(name, hook)
             if impl is None:
-                reasons.append((name, "declares balance_at but does not implement it"))
+                reasons.append((name, f"declares {route.capability} but does not implement {hook}"))
                 continue
             try:
-                answer = await impl(ctx=self.context(name), query=query)
+                answer = await impl(ctx=self.context(name), **arguments)
             except RetryableError as exc:
+                if not failover:
+                    raise
                 log.info("%s failed (%s); trying the next provider", name, exc)
                 reasons.append((name, str(exc)))
                 last = exc
@@ -296,15 +307,13 @@ class Router:
             except AsofError:
                 raise
             except Exception as exc:
-                raise PluginError(name, f"balance_at raised {type(exc).__name__}: {exc}") from exc
+                raise PluginError(name, f"{hook} raised {type(exc).__name__}: {exc}") from exc
             if answer is None:
                 reasons.append((name, "declined this query"))
                 continue
-            if not isinstance(answer, BalanceAt):
-                raise PluginError(name, f"balance_at returned {type(answer).__name__}")
-            if self.archive is not None:
-                self.archive.record_balance(answer)
-            return answer
+            if not isinstance(answer, expected):
+                raise PluginError(name, f"{hook} returned {type(answer).__name__}")
+            return name, answer
         raise self._no_route(route, reasons, last)
 
     def _no_route(
@@ -319,46 +328,35 @@ class Router:
         error.__cause__ = last
         return error
 
+    async def balance_at(self, query: BalanceQuery) -> BalanceAt:
+        """Answer a balance query from the archive or the first provider that can."""
+        if self.archive is not None:
+            stored = self.archive.lookup_balance(query)
+            if stored is not None:
+                return stored
+        route, names = self._providers(query.chain, Capability.BALANCE_AT)
+        _, answer = await self._first_answer(route, names, "balance_at", BalanceAt, query=query)
+        if self.archive is not None:
+            self.archive.record_balance(answer)
+        return cast(BalanceAt, answer)
+
     async def fetch_page(
         self, query: HistoryQuery, cursor: str | None = None, *, provider: str | None = None
     ) -> tuple[str, Page[Any]]:
         """One page of a history from ``provider`` (or the first on the route that
         answers), recorded in the archive. Returns the provider's name and the page."""
+        if provider is not None and provider not in self.plugins.infos:
+            raise UnknownProvider(provider)
+        route, names = self._providers(query.chain, query.capability)
         if provider is not None:
-            if provider not in self.plugins.infos:
-                raise UnknownProvider(provider)
             names = [provider]
-            route = self.route(query.chain, query.capability)
-        else:
-            route, names = self._providers(query.chain, query.capability)
-        reasons: list[tuple[str, str]] = []
-        last: ProviderError | None = None
-        for name in names:
-            impl = self.plugins.impl(name, "history_page")
-            if impl is None:
-                reasons.append((name, "declares the capability but does not implement it"))
-                continue
-            try:
-                page = await impl(ctx=self.context(name), query=query, cursor=cursor)
-            except RetryableError as exc:
-                if provider is not None:
-                    raise
-                reasons.append((name, str(exc)))
-                last = exc
-                continue
-            except AsofError:
-                raise
-            except Exception as exc:
-                raise PluginError(name, f"history_page raised {type(exc).__name__}: {exc}") from exc
-            if page is None:
-                reasons.append((name, "declined this query"))
-                continue
-            if not isinstance(page, Page):
-                raise PluginError(name, f"history_page returned {type(page).__name__}")
-            if self.archive is not None:
-                self.archive.record_page(query, name, page, cursor)
-            return name, page
-        raise self._no_route(route, reasons, last)
+        name, page = await self._first_answer(
+            route, names, "history_page", Page, failover=provider is None,
+            query=query, cursor=cursor,
+        )
+        if self.archive is not None:
+            self.archive.record_page(query, name, page, cursor)
+        return name, cast(Page[Any], page)
 
     async def pages(self, query: HistoryQuery) -> AsyncIterator[tuple[str, Page[Any]]]:
         """Every page of a history: from the archive when it covers the query, else
