@@ -251,10 +251,9 @@ assert attrs.has(ChainSupport)
 _LEAF_RECORDS: tuple[type[Any], ...] = (Wallet,)
 _EXTRA_COLUMNS: dict[type[Any], tuple[str, ...]] = {Amount: ("value",)}
 
-
-def _hints(cls: type[Any]) -> list[tuple[attrs.Attribute[Any], Any]]:
-    hints = get_type_hints(cls)
-    return [(field, hints[field.name]) for field in attrs.fields(cls)]
+# One slot per field: name, nested record class (or None), optional, JSON text, has default.
+_Slot = tuple[str, "type[Any] | None", bool, bool, bool]
+_PLANS: dict[type[Any], tuple[_Slot, ...]] = {}
 
 
 def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
@@ -264,28 +263,33 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-def _group(tp: Any) -> type[Any] | None:
-    inner, _ = _unwrap_optional(tp)
-    if isinstance(inner, type) and attrs.has(inner) and not issubclass(inner, _LEAF_RECORDS):
-        return inner
-    return None
-
-
-def _is_json_leaf(tp: Any) -> bool:
-    inner, _ = _unwrap_optional(tp)
-    origin = get_origin(inner) or inner
-    return isinstance(origin, type) and issubclass(origin, tuple | list | dict | Mapping)
+def _plan(cls: type[Any]) -> tuple[_Slot, ...]:
+    """How each field of a record class maps to CSV columns (computed once per class)."""
+    found = _PLANS.get(cls)
+    if found is not None:
+        return found
+    hints = get_type_hints(cls)
+    slots: list[_Slot] = []
+    for field in attrs.fields(cls):
+        inner, optional = _unwrap_optional(hints[field.name])
+        sub = inner if (isinstance(inner, type) and attrs.has(inner)
+                        and not issubclass(inner, _LEAF_RECORDS)) else None
+        origin = get_origin(inner) or inner
+        as_json = sub is None and isinstance(origin, type) and issubclass(
+            origin, tuple | list | dict | Mapping)
+        slots.append((field.name, sub, optional, as_json, field.default is not attrs.NOTHING))
+    _PLANS[cls] = plan = tuple(slots)
+    return plan
 
 
 def csv_columns(cls: type[Any], prefix: str = "") -> list[str]:
     """The CSV columns of a record class, in field order (without ``kind``)."""
     out: list[str] = []
-    for field, tp in _hints(cls):
-        sub = _group(tp)
+    for name, sub, _, _, _ in _plan(cls):
         if sub is not None:
-            out.extend(csv_columns(sub, f"{prefix}{field.name}."))
+            out.extend(csv_columns(sub, f"{prefix}{name}."))
         else:
-            out.append(prefix + field.name)
+            out.append(prefix + name)
     out.extend(prefix + extra for extra in _EXTRA_COLUMNS.get(cls, ()))
     return out
 
@@ -307,13 +311,12 @@ def to_csv_row(record: Any) -> dict[str, str]:
         out["kind"] = _KIND_OF[type(record)]
 
     def walk(cls: type[Any], data: Any, prefix: str) -> None:
-        for field, tp in _hints(cls):
-            value = data.get(field.name) if isinstance(data, dict) else None
-            sub = _group(tp)
+        for name, sub, _, _, _ in _plan(cls):
+            value = data.get(name) if isinstance(data, dict) else None
             if sub is not None and (value is None or isinstance(value, dict)):
-                walk(sub, value or {}, f"{prefix}{field.name}.")
+                walk(sub, value or {}, f"{prefix}{name}.")
             else:
-                out[prefix + field.name] = _cell(value)
+                out[prefix + name] = _cell(value)
         for extra in _EXTRA_COLUMNS.get(cls, ()):
             out[prefix + extra] = _cell(data.get(extra) if isinstance(data, dict) else None)
 
@@ -346,39 +349,37 @@ def from_csv_row(cls: type[R], row: Mapping[str, str]) -> R:
     def walk(target: type[Any], prefix: str) -> dict[str, Any] | None:
         data: dict[str, Any] = {}
         seen = False
-        for field, tp in _hints(target):
-            column = prefix + field.name
-            has_default = field.default is not attrs.NOTHING
-            sub = _group(tp)
+        for name, sub, optional, as_json, has_default in _plan(target):
+            column = prefix + name
             if sub is not None:
                 value = walk(sub, column + ".")
                 if value is not None:
-                    data[field.name] = value
+                    data[name] = value
                     seen = True
                 elif not has_default:
-                    data[field.name] = None if _unwrap_optional(tp)[1] else {}
+                    data[name] = None if optional else {}
                 continue
             if column not in row:
-                if _is_json_leaf(tp):
+                if as_json:
                     spread = _spread(row, column + ".", used)
                     if spread is not None:
-                        data[field.name] = spread
+                        data[name] = spread
                         seen = True
                 continue
             used.add(column)
             text = row[column]
             if text in ("", None):
                 if not has_default:
-                    data[field.name] = None
+                    data[name] = None
                 continue
             seen = True
-            if _is_json_leaf(tp):
+            if as_json:
                 try:
-                    data[field.name] = json.loads(text, parse_float=Decimal)
+                    data[name] = json.loads(text, parse_float=Decimal)
                 except json.JSONDecodeError as exc:
                     raise InputError(f"not JSON: {exc.msg}", field=column) from None
             else:
-                data[field.name] = text
+                data[name] = text
         for extra in _EXTRA_COLUMNS.get(target, ()):
             used.add(prefix + extra)
         return data if seen else None

@@ -12,6 +12,7 @@ database in memory (one connection, serialised by a lock), used for seeded examp
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -138,6 +139,7 @@ class _Batch:
         self._tokens: dict[tuple[str, str], int] = {}
         self._streams: dict[tuple[str, str, str, int, str], int] = {}
         self._provenance: dict[str, int] = {}
+        self._provenance_objects: dict[Provenance, int] = {}
         self.stored = 0
 
     # -- ids
@@ -169,15 +171,23 @@ class _Batch:
         return token_id
 
     def provenance_id(self, provenance: Provenance) -> int:
+        try:
+            known = self._provenance_objects.get(provenance)
+        except TypeError:  # an echo holding something unhashable
+            known = None
+        if known is not None:
+            return known
         text = json.dumps(to_data(provenance), sort_keys=True, separators=(",", ":"),
                           ensure_ascii=False)
         found = self._provenance.get(text)
-        if found is not None:
-            return found
-        self.conn.execute("INSERT OR IGNORE INTO provenance (data) VALUES (?)", (text,))
-        row = self.conn.execute("SELECT id FROM provenance WHERE data = ?", (text,)).fetchone()
-        self._provenance[text] = int(row[0])
-        return int(row[0])
+        if found is None:
+            self.conn.execute("INSERT OR IGNORE INTO provenance (data) VALUES (?)", (text,))
+            row = self.conn.execute("SELECT id FROM provenance WHERE data = ?",
+                                    (text,)).fetchone()
+            found = self._provenance[text] = int(row[0])
+        with contextlib.suppress(TypeError):
+            self._provenance_objects[provenance] = found
+        return found
 
     def stream_id(self, provider: str, wallet: Wallet, token_id: int,
                   account: str | None) -> int:
