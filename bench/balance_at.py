@@ -58,7 +58,8 @@ def main() -> int:
             began = time.perf_counter()
             for query, stored in zip(queries[:naive_count], answers, strict=False):
                 amount, _ = balance_from_changes(data, query.point)
-                assert stored is not None and stored.amount.raw == amount.raw
+                if stored is None or stored.amount.raw != amount.raw:
+                    raise SystemExit(f"answers differ at {query.point}")
             naive_seconds = time.perf_counter() - began
         archive_rate = asked / archive_seconds
         naive_rate = naive_count / naive_seconds

@@ -38,8 +38,8 @@ def main() -> int:
             timings.append(time.perf_counter() - began)
         for point in points[:: len(points) // 12]:
             alone = archive.balance_at(WALLET, USDC, point.time)
-            assert alone is not None and point.amount is not None
-            assert alone.amount.raw == point.amount.raw
+            if alone is None or point.amount is None or alone.amount.raw != point.amount.raw:
+                raise SystemExit(f"series and balance_at differ at {point.time}")
     best = min(timings)
     print(f"stored changes   {args.changes:,} (filled in {filled:.1f}s)")
     print(f"points           {len(points):,}")
