@@ -9,7 +9,7 @@ import pytest
 
 from asof.archive import Archive, archive_settings, default_archive_path, open_archive
 from asof.config import load_config
-from asof.errors import ConfigError, InputError
+from asof.errors import ArchiveError, ConfigError, InputError
 
 from .helpers import at, balance_query, change, clock, covered, lines_of
 
@@ -79,4 +79,23 @@ def test_open_archive_seeds_a_memory_archive(tmp_path: Path) -> None:
 def test_a_missing_seed_is_an_error(tmp_path: Path) -> None:
     path = config_file(tmp_path, '[archive]\npath = ":memory:"\nseed = ["nothing.jsonl"]\n')
     with pytest.raises(InputError, match="seed file not found"):
+        open_archive(load_config(path, env={"HOME": str(tmp_path)}))
+
+
+def test_an_unusable_default_path_runs_without_archive(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data folder should be")
+    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(blocker)}
+    with caplog.at_level("WARNING", logger="asof.archive"):
+        assert open_archive(load_config(None, env=env)) is None
+    assert "running without an archive" in caplog.text
+
+
+def test_an_unusable_configured_path_is_an_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    path = config_file(tmp_path, f'[archive]\npath = "{blocker}/a.sqlite"\n')
+    with pytest.raises(ArchiveError):
         open_archive(load_config(path, env={"HOME": str(tmp_path)}))

@@ -19,6 +19,7 @@ default data directory is ``$XDG_DATA_HOME/asof`` (else ``~/.local/share/asof``)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from asof.archive.finality import Finality
-from asof.errors import ConfigError
+from asof.errors import ArchiveError, ConfigError
 
 if TYPE_CHECKING:
     from asof.archive.store import Archive
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ARCHIVE_KEYS", "ArchiveSettings", "archive_settings", "default_archive_path",
            "open_archive"]
+
+log = logging.getLogger("asof.archive")
 
 #: The keys the ``[archive]`` table accepts.
 ARCHIVE_KEYS = ("enabled", "path", "seed", "finality")
@@ -48,6 +51,7 @@ class ArchiveSettings:
 
     enabled: bool = True
     path: str = ""  #: an absolute file path, or ``:memory:``
+    chosen: bool = False  #: the path was configured (not the default)
     seed: tuple[Path, ...] = ()
     finality: Finality = attrs.field(factory=Finality)
 
@@ -117,21 +121,33 @@ def archive_settings(config: Config) -> ArchiveSettings:
         finality = Finality.from_mapping(finality_table)
     except ConfigError as exc:
         raise ConfigError(f"{config.path}: {exc}" if config.path else str(exc)) from None
-    return ArchiveSettings(enabled=enabled, path=path,
+    return ArchiveSettings(enabled=enabled, path=path, chosen=bool(raw_path),
                            seed=tuple(_resolve(s, base) for s in seeds), finality=finality)
 
 
 def open_archive(config: Config, *, clock: Callable[[], datetime] | None = None,
                  ) -> Archive | None:
     """The archive the configuration describes, opened and seeded; ``None`` when it is
-    disabled."""
+    disabled.
+
+    A configured path that cannot be opened is an :class:`~asof.errors.ArchiveError`;
+    when the default path cannot be (a read-only home, say), a warning is logged and
+    asof runs without an archive.
+    """
     from asof.archive.io import seed
     from asof.archive.store import Archive
 
     settings = archive_settings(config)
     if not settings.enabled:
         return None
-    archive = Archive(settings.path, finality=settings.finality, clock=clock)
+    try:
+        archive = Archive(settings.path, finality=settings.finality, clock=clock)
+    except ArchiveError as exc:
+        if settings.chosen:
+            raise
+        log.warning("%s; running without an archive (set [archive] path, or "
+                    "ASOF_ARCHIVE_ENABLED=false to silence this)", exc)
+        return None
     try:
         for file in settings.seed:
             seed(archive, file)
