@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 import types
 
 import anyio
@@ -129,6 +130,7 @@ def test_keyboard_interrupt_cancels_the_running_call() -> None:
 
     def interrupt_when_started() -> None:
         started.wait(10)
+        time.sleep(0.2)  # let the caller settle into its wait before the interrupt
         os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
 
     threading.Thread(target=interrupt_when_started, daemon=True).start()

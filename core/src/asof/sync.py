@@ -52,6 +52,8 @@ def _shutdown(
 ) -> None:
     try:
         portal.call(inner.aclose)
+        # A call still running (its caller interrupted) is cancelled, not waited for.
+        portal.call(portal.stop, True)
     finally:
         portal_cm.__exit__(None, None, None)
 
