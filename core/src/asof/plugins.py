@@ -118,6 +118,7 @@ def load_plugins(
             if _filtered(plugins, config, name, None, None):
                 continue
             _register(plugins, name, obj, None, None, getattr(obj, "__name__", None))
+        plugins.pm.check_pending()
         return plugins
 
     eps = list(entry_points(group=GROUP) if discovered is None else discovered)
@@ -145,6 +146,9 @@ def load_plugins(
             ))
             continue
         _register(plugins, name, obj, dist, version, chosen.value)
+    # Every registered plugin was checked hook by hook above; this is pluggy's own
+    # last word that no implementation is left without a specification.
+    plugins.pm.check_pending()
     return plugins
 
 
