@@ -73,7 +73,7 @@ def read_answer(body: Any) -> Answer:
     if not isinstance(body, Mapping):
         raise _shape(f"expected a JSON object, got {type(body).__name__}")
     if body.get("success") is False:
-        raise refusal(body)
+        raise _refusal(body)
     data = body.get("data")
     if data is None:
         data = []
@@ -98,7 +98,7 @@ def read_answer(body: Any) -> Answer:
     return Answer(rows=rows, paged_by_cursor=True, has_more=has_more, next_cursor=next_cursor)
 
 
-def refusal(body: Mapping[str, Any]) -> ProviderError:
+def _refusal(body: Mapping[str, Any]) -> ProviderError:
     """The typed error for a body that says ``"success": false``."""
     said = body.get("error") or body.get("message")
     message = str(said) if said else "the provider answered success: false without a message"
@@ -107,7 +107,7 @@ def refusal(body: Mapping[str, Any]) -> ProviderError:
     words = "refused the request"
     if type(code) is int and 400 <= code <= 599:
         cls, words = error_for_status(code)
-    elif code == _ACCOUNT_NOT_FOUND:
+    elif type(code) is int and code == _ACCOUNT_NOT_FOUND:
         cls, words = NotFoundError, "does not know the account"
     details = {"code": code} if code is not None else None
     return cls(NAME, f"{words} (success: false)", provider_message=message, details=details)
