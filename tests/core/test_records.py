@@ -133,3 +133,17 @@ def test_chain_support_normalises() -> None:
                            status="beta")  # type: ignore[arg-type]
     assert support.chain == "solana"
     assert support.capabilities == (Capability.BALANCE_AT,)
+
+
+def test_to_raw_is_the_exact_inverse_of_scale() -> None:
+    from asof.exact import scale, to_raw
+
+    huge = 2**200 + 12345
+    assert to_raw(scale(huge, 18), 18) == huge
+    assert to_raw(Decimal("1200.000000"), 6) == 1_200_000_000
+    assert to_raw(Decimal("-30.5"), 6) == -30_500_000
+    assert to_raw(Decimal("1E+3"), 2) == 100_000
+    with pytest.raises(InputError, match="more than 6 decimal places"):
+        to_raw(Decimal("0.0000001"), 6, field="balance")
+    with pytest.raises(InputError, match="not a finite"):
+        to_raw(Decimal("NaN"), 6)

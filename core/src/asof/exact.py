@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from asof.errors import InputError
 
-__all__ = ["scale", "to_decimal", "to_int"]
+__all__ = ["scale", "to_decimal", "to_int", "to_raw"]
 
 _INT_RE = re.compile(r"^[+-]?\d+$")
 
@@ -61,3 +61,27 @@ def scale(raw: int, decimals: int) -> Decimal:
     Built from text, not with ``scaleb``, which would round to the context's 28 digits.
     """
     return Decimal(f"{raw}E{-decimals}")
+
+
+def to_raw(value: Decimal, decimals: int, *, field: str = "value",
+           error: type[InputError] = InputError) -> int:
+    """``value`` as an integer of base units with ``decimals`` places, exactly.
+
+    The inverse of :func:`scale`, done on the digits (never with ``scaleb``, which rounds
+    to the context's precision). A value with more decimal places than ``decimals`` is
+    refused with ``error`` naming ``field``, never rounded.
+    """
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        raise error(f"{value} is not a finite number", field=field, value=value)
+    whole = int("".join(map(str, digits)) or "0")
+    shift = exponent + decimals
+    raw: int
+    if shift >= 0:
+        raw = whole * int(10**shift)
+    else:
+        raw, rest = divmod(whole, int(10**-shift))
+        if rest:
+            raise error(f"{value} has more than {decimals} decimal places", field=field,
+                        value=value)
+    return -raw if sign else raw

@@ -42,6 +42,7 @@ from asof.archive.series import Anchor, Known, Row, SeriesPoint, grid, sweep
 from asof.chains import resolve_chain
 from asof.derive import balance_from_changes, balance_from_ledger
 from asof.errors import ArchiveError, InputError
+from asof.exact import to_raw
 from asof.points import PointLike, TimeLike, parse_point, parse_time
 from asof.queries import BalanceQuery, HistoryQuery
 from asof.records import (
@@ -1010,11 +1011,12 @@ class Archive:
                 continue
             entries = [reader.ledger(row) for row in rows]
             balance, entry = balance_from_ledger(entries, point)
-            raw = balance.scaleb(decimals)
-            if raw != raw.to_integral_value():
+            try:
+                raw = to_raw(balance, decimals)
+            except InputError:
                 continue
             return BalanceAt(
-                wallet=query.wallet, token=tok, amount=Amount(raw=int(raw), decimals=decimals),
+                wallet=query.wallet, token=tok, amount=Amount(raw=raw, decimals=decimals),
                 requested=point,
                 as_of=None if entry is None else BlockRef(timestamp=entry.time),
                 provenance=Provenance(provider=provider, derived=True, archived=True,

@@ -48,6 +48,7 @@ from asof.errors import (
     RateLimited,
     UpstreamError,
 )
+from asof.exact import to_raw
 from asof.hookspecs import ASYNC_HOOKS, REQUIRED_HOOKS
 from asof.provider import ProviderInfo
 from asof.queries import BalanceQuery, HistoryQuery
@@ -201,7 +202,7 @@ def check_balance_answer(
     assert type(amount.raw) is int, f"amount.raw is {type(amount.raw).__name__}, not int"
     if amount.decimals is not None:
         assert isinstance(amount.value, Decimal), "amount.value is not a Decimal"
-        assert amount.value.scaleb(amount.decimals) == amount.raw, "value and raw disagree"
+        assert to_raw(amount.value, amount.decimals) == amount.raw, "value and raw disagree"
     if answer.as_of is None:
         assert amount.raw == 0, "as_of is None (no activity) but the amount is not zero"
     else:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from asof.context import ProviderContext
 from asof.derive import balance_from_ledger
 from asof.errors import InputError, ResponseError
+from asof.exact import to_raw
 from asof.queries import BalanceQuery
 from asof.records import Amount, BalanceAt, BlockRef, LedgerEntry, Provenance
 from asof_pacifica import cursor
@@ -35,21 +36,12 @@ _DERIVED = (
 
 def usdc_amount(value: Decimal) -> Amount:
     """``value`` USDC as base units with 6 decimals; refuses finer digits."""
-    sign, digits, exponent = value.as_tuple()
-    if not isinstance(exponent, int):
-        raise ResponseError(NAME, f"balance {value} is not a finite number", field="balance")
-    whole = int("".join(map(str, digits)) or "0")
-    shift = exponent + USDC_DECIMALS
-    if shift >= 0:
-        raw = whole * 10**shift
-    else:
-        raw, rest = divmod(whole, 10**-shift)
-        if rest:
-            raise ResponseError(
-                NAME, f"balance {value} has more than {USDC_DECIMALS} decimal places",
-                field="balance",
-            )
-    return Amount(raw=-raw if sign else raw, decimals=USDC_DECIMALS)
+    try:
+        raw = to_raw(value, USDC_DECIMALS, field="balance")
+    except InputError as exc:
+        raise ResponseError(NAME, f"balance {exc.args[0].removeprefix('balance: ')}",
+                            field="balance") from None
+    return Amount(raw=raw, decimals=USDC_DECIMALS)
 
 
 async def balance_at(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt:
