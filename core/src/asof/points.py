@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from asof.errors import InvalidPoint
 from asof.records import Point
 
-__all__ = ["PointLike", "TimeLike", "parse_point", "parse_time", "to_epoch"]
+__all__ = ["PointLike", "TimeLike", "format_time", "parse_point", "parse_time", "to_epoch"]
 
 TimeLike = str | int | datetime | date
 PointLike = TimeLike | Point
@@ -100,6 +100,11 @@ def parse_point(value: PointLike, *, field: str = "at") -> Point:
                                    value=value)
             return Point(block=number)
     return Point(time=parse_time(value, field=field))
+
+
+def format_time(moment: datetime) -> str:
+    """An aware datetime as ISO 8601 in UTC with ``Z`` (``2025-01-10T17:20:00Z``)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def to_epoch(moment: datetime) -> int:

@@ -29,6 +29,7 @@ from cattrs.gen import make_dict_structure_fn
 
 from asof.errors import AsofError, InputError
 from asof.exact import to_decimal, to_int
+from asof.points import format_time
 from asof.records import (
     Amount,
     BalanceAt,
@@ -67,10 +68,6 @@ KINDS: dict[str, type[Any]] = {
 _KIND_OF = {cls: name for name, cls in KINDS.items()}
 
 
-def _time_out(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _time_in(value: Any, _: Any) -> datetime:
     if not isinstance(value, str):
         raise InputError(f"expected an ISO 8601 time, got {value!r}", value=value)
@@ -94,7 +91,7 @@ def _build() -> cattrs.Converter:
     conv.register_structure_hook(int, lambda v, _: to_int(v, field="value"))
     conv.register_structure_hook(bool, _bool_in)
     conv.register_structure_hook(str, _str_in)
-    conv.register_unstructure_hook(datetime, _time_out)
+    conv.register_unstructure_hook(datetime, format_time)
     conv.register_structure_hook(datetime, _time_in)
     conv.register_unstructure_hook(Enum, lambda e: e.value)
     conv.register_unstructure_hook(Wallet, str)
@@ -112,7 +109,7 @@ def _build() -> cattrs.Converter:
 
     conv.register_structure_hook(Amount, _amount_in)
     conv.register_unstructure_hook(
-        Point, lambda p: {"time": _time_out(p.time)} if p.time else {"block": p.block}
+        Point, lambda p: {"time": format_time(p.time)} if p.time else {"block": p.block}
     )
     conv.register_structure_hook_func(
         lambda t: getattr(t, "__origin__", None) is Mapping, _mapping_in

@@ -29,7 +29,7 @@ import sys
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
@@ -53,7 +53,7 @@ from asof.errors import (
     UnknownProvider,
     UnknownToken,
 )
-from asof.points import parse_point, parse_time
+from asof.points import format_time, parse_point, parse_time
 from asof.records import Capability, Point, Wallet
 
 if TYPE_CHECKING:
@@ -332,10 +332,6 @@ def _is_single(data: object) -> bool:
     return _is_record(data) or isinstance(data, Mapping)
 
 
-def _time_text(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _jsonable(value: Any) -> Any:
     """Plain JSON data for a row value, following the wire rules (Decimals as text)."""
     if value is None or isinstance(value, bool | int | str):
@@ -343,7 +339,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime):
-        return _time_text(value)
+        return format_time(value)
     if isinstance(value, Enum):
         return value.value
     if _is_record(value):
@@ -376,7 +372,7 @@ def format_cell(value: Any, *, empty: str = "") -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime):
-        return _time_text(value)
+        return format_time(value)
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, str):

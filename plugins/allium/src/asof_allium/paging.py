@@ -16,7 +16,6 @@ twice; with several, the next asof page re-reads each batch's current provider p
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,16 +24,18 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from asof.cursors import foreign_cursor, pack_cursor, unpack_cursor
 from asof.errors import InputError, ResponseError
+from asof.points import format_time
 from asof.queries import HistoryQuery
 from asof_allium.info import NAME
 from asof_allium.parse import parse_time
-from asof_allium.request import format_time
 
 __all__ = ["BatchState", "Fetched", "MergeCursor", "fingerprint", "merge_page"]
 
 T = TypeVar("T")
 _VERSION = 1
+_OWNER = "this Allium history"
 
 
 @attrs.frozen
@@ -62,16 +63,14 @@ class MergeCursor:
             "e": format_time(self.end),
             "b": [None if b is None else [b.cursor, b.skip] for b in self.batches],
         }
-        raw = json.dumps(data, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return pack_cursor(data)
 
     @classmethod
     def decode(cls, text: str, *, fingerprint: str, batches: int) -> MergeCursor:
         """Read a cursor this plugin handed out for the same query; anything else is
         refused with :class:`~asof.errors.InputError` (field ``cursor``)."""
         try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            data = json.loads(raw)
+            data = unpack_cursor(text, owner=_OWNER)
             if data["v"] != _VERSION:
                 raise ValueError("version")
             states: list[BatchState | None] = []
@@ -88,8 +87,7 @@ class MergeCursor:
             decoded = cls(fingerprint=data["q"], end=parse_time(data["e"]),
                           batches=tuple(states))
         except Exception:
-            raise InputError("not a cursor this Allium history handed out", field="cursor",
-                             value=text) from None
+            raise foreign_cursor(text, _OWNER) from None
         if decoded.fingerprint != fingerprint or len(decoded.batches) != batches:
             raise InputError("this cursor belongs to another query", field="cursor",
                              value=text)

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from asof.errors import InputError, InvalidRange
+from asof.points import format_time
 from asof.queries import HistoryQuery
 from asof.records import Wallet
 from asof_allium.chains import allium_chain
@@ -43,12 +44,6 @@ class Window:
     start: datetime
     end: datetime
     clamped: bool = False
-
-
-def format_time(moment: datetime) -> str:
-    """An aware datetime as Allium's ISO 8601 form with ``Z``."""
-    text = moment.astimezone(UTC).isoformat()
-    return text.replace("+00:00", "Z")
 
 
 def window_for(query: HistoryQuery, now: datetime, *, open_start: datetime | None) -> Window:

@@ -11,18 +11,16 @@ this plugin wrote.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
 
 import attrs
 
-from asof.errors import InputError
+from asof.cursors import foreign_cursor, pack_cursor, unpack_cursor
 
 __all__ = ["State", "decode", "encode"]
 
 _PREFIX = "pf1."
+_OWNER = "the pacifica plugin"
 
 
 @attrs.frozen(kw_only=True)
@@ -47,21 +45,14 @@ def encode(state: State) -> str:
     if state.last_ms is not None:
         data["t"] = state.last_ms
         data["k"] = state.tie
-    raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    return _PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return pack_cursor(data, prefix=_PREFIX)
 
 
 def decode(text: str) -> State:
     """The state an :func:`encode` text stands for; :class:`~asof.errors.InputError`
     for any other text."""
-    if not isinstance(text, str) or not text.startswith(_PREFIX):
-        raise _foreign(text)
-    body = text[len(_PREFIX):]
-    try:
-        data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    except (binascii.Error, ValueError):
-        raise _foreign(text) from None
-    if not isinstance(data, dict) or set(data) - {"w", "o", "c", "t", "k"}:
+    data = unpack_cursor(text, owner=_OWNER, prefix=_PREFIX)
+    if set(data) - {"w", "o", "c", "t", "k"}:
         raise _foreign(text)
     ints = {key: data[key] for key in ("w", "o", "t", "k") if key in data}
     if any(type(value) is not int or value < 0 for value in ints.values()):
@@ -78,5 +69,5 @@ def decode(text: str) -> State:
     )
 
 
-def _foreign(text: object) -> InputError:
-    return InputError("not a cursor the pacifica plugin wrote", field="cursor", value=text)
+def _foreign(text: object) -> Exception:
+    return foreign_cursor(text, _OWNER)
