@@ -166,16 +166,17 @@ class Router:
             return None
 
     def _build_table(self) -> dict[tuple[str, Capability], list[ChainSupport]]:
+        self._declarations = {name: self._declared(name) for name in self.plugins.names()}
         table: dict[tuple[str, Capability], list[ChainSupport]] = {}
-        for name in self.plugins.names():
-            for support in self._declared(name):
+        for declared in self._declarations.values():
+            for support in declared:
                 for capability in support.capabilities:
                     table.setdefault((support.chain, capability), []).append(support)
         return table
 
     def supported(self) -> list[ChainSupport]:
         """Every chain declaration of every loaded plugin, sorted by chain then provider."""
-        found = [s for name in self.plugins.names() for s in self._declared(name)]
+        found = [s for declared in self._declarations.values() for s in declared]
         return sorted(found, key=lambda s: (s.chain, s.provider))
 
     async def refresh_chains(self) -> dict[str, str]:
