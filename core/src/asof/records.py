@@ -32,6 +32,7 @@ __all__ = [
     "ChainSupport",
     "Cost",
     "HistoryItem",
+    "HistoryScope",
     "HoldingsPoint",
     "LedgerEntry",
     "Page",
@@ -380,6 +381,38 @@ class Page(Generic[T]):
 
 
 @attrs.frozen(kw_only=True)
+class HistoryScope:
+    """What a provider's ``balance_history`` covers on a chain, so that the archive knows
+    which balances a stored history proves.
+
+    - ``native``: the native coin's balance changes are included.
+    - ``standards``: the token standards whose changes are included (``("erc20",)``,
+      ``("spl", "token-2022")``); ``None`` means every standard.
+    - ``token_accounts``: ``"all"`` when every token account of the wallet is reported
+      (Solana), ``"changed"`` when only accounts that changed inside the range are.
+    - ``opening_balances``: the history carries, for every token (and token account)
+      holding a balance at the range start, a record of that balance, so that a window
+      that does not start at the wallet's first activity still proves balances.
+
+    A plugin that declares no scope is treated conservatively: its history proves
+    balances only for tokens it returned records for, and never a zero for a token it
+    never mentioned.
+    """
+
+    native: bool = True
+    standards: tuple[str, ...] | None = None
+    token_accounts: str = "all"
+    opening_balances: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if self.token_accounts not in ("all", "changed"):
+            raise InputError("must be 'all' or 'changed'", field="token_accounts",
+                             value=self.token_accounts)
+        if self.standards is not None:
+            object.__setattr__(self, "standards", tuple(self.standards))
+
+
+@attrs.frozen(kw_only=True)
 class ChainSupport:
     """A provider's declaration that it serves capabilities on a chain."""
 
@@ -391,6 +424,8 @@ class ChainSupport:
     preference: int = 0  #: higher is tried first among providers the config does not order
     derived: tuple[Capability, ...] = ()  #: capabilities answered by derivation
     note: str | None = None
+    #: what ``balance_history`` covers here; ``None``: undeclared, treated conservatively
+    history_scope: HistoryScope | None = None
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "chain", resolve_chain(self.chain).name)
