@@ -81,14 +81,24 @@ def _utc(value: datetime | None, field: str) -> None:
 
 @attrs.frozen(kw_only=True)
 class Cost:
-    """What one call costs at a provider, in the provider's own unit."""
+    """What one call costs at a provider, in the provider's own unit.
+
+    Printed as ``100 credits per call``; an amount of exactly 1 prints its unit in the
+    singular (``Cost(amount=Decimal(1), unit="requests")`` is ``1 request per call``).
+    A provider billed by the request, or whose price per call is not documented,
+    declares ``Cost(amount=Decimal(1), unit="request")``: one call, one request. A
+    ``ChainSupport``'s own ``cost`` takes precedence over ``ProviderInfo.cost``.
+    """
 
     amount: Decimal
     unit: str  #: for example ``credits``
     per: str = "call"
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.unit} per {self.per}"
+        unit = self.unit
+        if self.amount == 1 and unit.endswith("s") and not unit.endswith("ss"):
+            unit = unit[:-1]
+        return f"{self.amount} {unit} per {self.per}"
 
 
 @attrs.frozen(kw_only=True)

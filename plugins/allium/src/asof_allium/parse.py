@@ -13,19 +13,22 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from asof.errors import AsofError, InputError, ResponseError
-from asof.exact import to_decimal, to_int
-from asof.records import (
+from asof.plugin import (
     Amount,
+    AsofError,
     BalanceChange,
     BlockRef,
     HoldingsPoint,
+    InputError,
     Provenance,
+    ResponseError,
     Token,
     TokenHolding,
     Wallet,
+    native_token,
+    to_decimal,
+    to_int,
 )
-from asof.tokens import native_token
 from asof_allium.chains import asof_chain
 from asof_allium.info import NAME
 

@@ -15,11 +15,20 @@ from typing import Any
 
 import attrs
 
-from asof.derive import at_or_before
-from asof.errors import InputError, ResponseError
-from asof.exact import scale, to_decimal, to_int
-from asof.queries import BalanceQuery
-from asof.records import NATIVE_SOL_MINT, Amount, BalanceAt, BlockRef, Provenance
+from asof.plugin import (
+    NATIVE_SOL_MINT,
+    Amount,
+    BalanceAt,
+    BalanceQuery,
+    BlockRef,
+    InputError,
+    Provenance,
+    ResponseError,
+    at_or_before,
+    scale,
+    to_decimal,
+    to_int,
+)
 
 __all__ = [
     "CAVEATS",

@@ -23,15 +23,16 @@ from typing import Any
 
 import attrs
 
-from asof.errors import (
+from asof.plugin import (
     InputError,
     NotFoundError,
     ProviderError,
     ProviderRequestError,
     ResponseError,
     error_for_status,
+    to_decimal,
+    to_int,
 )
-from asof.exact import to_decimal, to_int
 from asof_pacifica.info import NAME
 
 __all__ = ["Answer", "Row", "read_answer", "time_of"]
