@@ -128,9 +128,14 @@ def check_balance_answer(
         assert isinstance(amount.value, Decimal), "amount.value is not a Decimal"
         assert to_raw(amount.value, amount.decimals) == amount.raw, "value and raw disagree"
     if answer.as_of is None:
-        assert amount.raw == 0, "as_of is None (no activity) but the amount is not zero"
+        assert amount.raw == 0 or answer.read_at is not None, (
+            "as_of is None (no activity) but the amount is not zero; a provider that "
+            "knows only the block it read states it in provenance.read_at"
+        )
     else:
         _check_block(answer.as_of, query)
+    if answer.read_at is not None:
+        _check_block(answer.read_at, query)
     _check_provenance(answer.provenance, name, now)
     return answer
 
