@@ -57,17 +57,8 @@ def _joined(key: str) -> Any:
 
 def _credential_state(client: AsyncClient, name: str) -> str | None:
     """``ok``, or what to set, for a loaded plugin's credentials (never their values)."""
-    info = client.plugin_set.infos.get(name)
-    if info is None:
-        return None
-    if not info.credentials:
-        return "none needed"
-    unset = []
-    for cred in info.credentials:
-        secret, where = client.config.credential(info, cred)
-        if secret is None:
-            unset.append(where if cred.required else f"optional {cred.name}: {where}")
-    return "; ".join(unset) if unset else "ok"
+    settings = client.router.settings.get(name)
+    return None if settings is None else settings.credential_state()
 
 
 @click.command("plugins", short_help="List the provider plugins found, loaded or not, and why.")
