@@ -205,8 +205,8 @@ def _declaration_checks(info: ProviderInfo, records: list[ChainSupport]) -> list
 
 def _module_files(plugin: object) -> list[Path]:
     name = getattr(plugin, "__name__", None)
-    if not isinstance(name, str):
-        name = type(plugin).__module__
+    if not isinstance(name, str):  # an object, not a module: its files are unknown
+        return []
     root = name.partition(".")[0]
     spec = importlib.util.find_spec(root)
     if spec is None or spec.origin is None:
