@@ -53,12 +53,13 @@ class Field:
 
     def fail(self, message: str) -> ResponseError:
         """The error for this field: ``<provider>: <what> does not match the provider's
-        documents: <path>: <message>`` (raise it)."""
+        documents: <path>: <message>``, with ``field`` set to the path (``body`` for
+        the answer itself). Raise it."""
         where = self.path or "body"
         return ResponseError(
             self.provider,
             f"{self.what} does not match the provider's documents: {where}: {message}",
-            field=self.path or None,
+            field=where,
         )
 
     # -- structure
@@ -112,8 +113,12 @@ class Field:
         except InputError:
             raise self.fail(f"expected an integer, got {_shown(self.value)}") from None
 
-    def as_decimal(self) -> Decimal:
-        """An exact Decimal (a Decimal, an int or a decimal string; never a float)."""
+    def as_decimal(self, *, text: bool = False) -> Decimal:
+        """An exact Decimal (a Decimal, an int or a decimal string; never a float).
+        With ``text``, only a decimal string is accepted (for providers that document
+        amounts as strings)."""
+        if text and not isinstance(self.value, str):
+            raise self.fail(f"expected a decimal string, got {_shown(self.value)}")
         try:
             return to_decimal(self.value, field=self.path or "body")
         except InputError:
