@@ -90,6 +90,11 @@ class Field:
         value = mapping.get(key)
         return None if value is None else self._child(key, value)
 
+    def at(self, key: str) -> Field:
+        """The member ``key`` of this object, a null field when it is missing (to
+        name it in an error about something absent)."""
+        return self._child(key, self.mapping().get(key))
+
     def __contains__(self, key: str) -> bool:
         return key in self.mapping()
 
