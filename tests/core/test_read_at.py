@@ -101,3 +101,14 @@ def test_the_archive_keeps_a_block_point_read_at_that_block(tmp_path: Path) -> N
         assert found.read_at == BLOCK
         before = BalanceQuery(wallet=WALLET, token=ETH, point=Point(block=BLOCK.number - 1))
         assert archive.lookup_balance(before) is None
+
+
+def test_the_cli_view_says_the_state_was_read_at_a_block_not_zero() -> None:
+    from asof.cli.core_cmds import balance_view
+
+    view = balance_view(read_at_block())
+    assert view["as of"].startswith("state read at block 21900000")
+    assert "last change is not known" in view["as of"]
+    assert "zero" not in view["as of"]
+    assert view["resolved to"] == "block:21900000"
+    assert view["raw"] == str(5 * 10**18)

@@ -24,7 +24,7 @@ from asof.cli.common import (
     stderr_console,
     stdout_console,
 )
-from asof.records import BalanceAt, Capability, ChainSupport, Point, Wallet
+from asof.records import BalanceAt, BlockRef, Capability, ChainSupport, Point, Wallet
 from asof.tokens import resolve_token
 
 if TYPE_CHECKING:
@@ -292,10 +292,16 @@ def _route_summary(found: Route, archive: bool, first: str | None) -> str:
 
 
 def _as_of_text(answer: BalanceAt) -> str:
-    if answer.as_of is None:
-        return "no activity at or before the point (zero)"
-    ref = answer.as_of
     unit = resolve_chain(answer.wallet.chain).point_unit
+    if answer.as_of is None:
+        if answer.read_at is not None:
+            return (f"state read at {_ref_text(answer.read_at, unit)} "
+                    "(the last change is not known)")
+        return "no activity at or before the point (zero)"
+    return _ref_text(answer.as_of, unit)
+
+
+def _ref_text(ref: BlockRef, unit: str) -> str:
     bits = []
     if ref.number is not None:
         bits.append(f"{unit} {ref.number}")
@@ -330,6 +336,8 @@ def balance_view(answer: BalanceAt) -> dict[str, Any]:
         "answer": "derived from history" if prov.derived else "direct",
         "archived": "yes" if prov.archived else "no",
     }
+    if prov.resolved is not None:
+        view["resolved to"] = prov.resolved.describe(unit)
     if prov.source:
         view["source"] = prov.source
     if prov.fetched_at is not None:
