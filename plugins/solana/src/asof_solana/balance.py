@@ -125,7 +125,8 @@ async def token_balance(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt:
     as_of = await _latest(walker, lasts)
     return BalanceAt(
         wallet=query.wallet,
-        token=attrs.evolve(query.token, decimals=decimals),
+        token=attrs.evolve(query.token, decimals=decimals,
+                           standard=_standard(accounts, query.token.standard)),
         amount=Amount(raw=total, decimals=decimals),
         requested=query.point,
         as_of=as_of,
@@ -141,6 +142,18 @@ def _decimals(accounts: Sequence[TokenAccount], asked: int | None) -> int | None
         raise ResponseError(NAME, f"getTokenAccountsByOwner gives one mint several decimals: "
                             f"{sorted(found)}", field="tokenAmount.decimals")
     return found.pop() if found else asked
+
+
+#: ``jsonParsed`` program names of the token programs, as :class:`~asof.records.Token`
+#: standards.
+_STANDARDS = {"spl-token": "spl", "spl-token-2022": "token-2022"}
+
+
+def _standard(accounts: Sequence[TokenAccount], asked: str) -> str:
+    if asked != "unknown":
+        return asked
+    found = {_STANDARDS.get(a.program or "", "unknown") for a in accounts}
+    return found.pop() if len(found) == 1 else asked
 
 
 async def _latest(walker: Walker, lasts: Sequence[Last]) -> BlockRef | None:
