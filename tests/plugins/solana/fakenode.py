@@ -274,7 +274,7 @@ class FakeNode:
             return _error(ident, -32601, "Method not found")
         try:
             return {"jsonrpc": "2.0", "id": ident, "result": handler(*params)}
-        except _RpcError as exc:
+        except RpcError as exc:
             return _error(ident, exc.code, exc.message)
 
     # -- methods
@@ -303,7 +303,7 @@ class FakeNode:
         config = config or {}
         limit = config.get("limit", 1000)
         if not isinstance(limit, int) or not 1 <= limit <= 1000:
-            raise _RpcError(-32602, "Invalid limit; max 1000")
+            raise RpcError(-32602, "Invalid limit; max 1000")
         txs = self._listing(account)
         if config.get("before") is not None:
             sigs = [t.signature for t in txs]
@@ -326,11 +326,11 @@ class FakeNode:
     def rpc_get_transaction(self, sig: str, config: dict[str, Any] | None = None) -> Any:
         config = config or {}
         if config.get("encoding", "json") != "json":
-            raise _RpcError(-32602, "this fake node answers encoding json only")
+            raise RpcError(-32602, "this fake node answers encoding json only")
         found = self.by_signature.get(sig)
         if found is not None and found["version"] == 0 and config.get(
                 "maxSupportedTransactionVersion") is None:
-            raise _RpcError(-32015, "Transaction version (0) is not supported by the "
+            raise RpcError(-32015, "Transaction version (0) is not supported by the "
                             "requesting client. Please try the request again with the "
                             "following configuration parameter: "
                             '"maxSupportedTransactionVersion": 0')
@@ -339,12 +339,12 @@ class FakeNode:
     def rpc_get_token_accounts_by_owner(self, owner: str, query: dict[str, Any],
                                      config: dict[str, Any] | None = None) -> Any:
         if (config or {}).get("encoding") != "jsonParsed":
-            raise _RpcError(-32602, "this fake node answers encoding jsonParsed only")
+            raise RpcError(-32602, "this fake node answers encoding jsonParsed only")
         if "mint" not in query:
-            raise _RpcError(-32602, "this fake node filters by mint only")
+            raise RpcError(-32602, "this fake node filters by mint only")
         mint = query["mint"]
         if mint not in self.world.decimals:
-            raise _RpcError(-32602, "Invalid param: could not find mint")
+            raise RpcError(-32602, "Invalid param: could not find mint")
         value = []
         for account, state in self.tokens_now.items():
             if state.owner != owner or state.mint != mint:
@@ -378,10 +378,10 @@ class FakeNode:
 
     def rpc_get_block(self, slot: int, config: dict[str, Any] | None = None) -> Any:
         if (config or {}).get("transactionDetails") != "signatures":
-            raise _RpcError(-32602, "this fake node answers transactionDetails signatures only")
+            raise RpcError(-32602, "this fake node answers transactionDetails signatures only")
         txs = sorted((t for t in self.world.txs if t.slot == slot), key=lambda t: t.index)
         if not txs:
-            raise _RpcError(-32007, f"Slot {slot} was skipped, or missing due to ledger "
+            raise RpcError(-32007, f"Slot {slot} was skipped, or missing due to ledger "
                             "jump to recent snapshot")
         return {
             "blockHeight": slot - 3,
@@ -497,7 +497,9 @@ class FakeNode:
             thread.join(timeout=5)
 
 
-class _RpcError(Exception):
+class RpcError(Exception):
+    """A JSON-RPC error the node answers with (code and message)."""
+
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code

@@ -21,6 +21,7 @@ from asof.errors import AsofError, NoRoute, NotFoundError, ProviderRequestError,
 from asof.records import NATIVE_SOL_MINT, BalanceAt, Point, Token, Wallet
 from asof_solana.balance import CAVEAT_BLOCK_TIME, CAVEAT_CLOSED_ACCOUNTS
 from asof_solana.plugin import COST
+from tests.plugins.solana.conftest import NO_RATE_LIMIT
 from tests.plugins.solana.fakenode import FakeNode, World, address, utc
 
 pytestmark = pytest.mark.anyio
@@ -33,7 +34,8 @@ async def ask(factory: Any, node: FakeNode, wallet: str, mint: str, point: Point
               decimals: int | None = None) -> BalanceAt:
     token = Token(chain="solana", address=mint, decimals=decimals,
                   standard="native" if mint == NATIVE_SOL_MINT else "spl")
-    async with factory(asof_solana, http_transport=node.transport()) as client:
+    async with factory(asof_solana, http_transport=node.transport(),
+                       env=NO_RATE_LIMIT) as client:
         answer: BalanceAt = await client.balance_at(Wallet(chain="solana", address=wallet),
                                                     token, point)
     return answer
@@ -306,6 +308,27 @@ async def test_failed_transactions_still_charge_the_fee(asof_client_factory: Any
     assert answer.amount.raw == 10**9 - 5000 == world.true_lamports(frank, Point(block=2))
 
 
+async def test_a_listing_without_block_times_asks_the_block_time(
+    asof_client_factory: Any, demo: tuple[World, dict[str, str]]
+) -> None:
+    world, names = demo
+    node = FakeNode(world)
+    listing = node.rpc_get_signatures_for_address
+
+    def without_times(*params: Any) -> Any:
+        return [{**item, "blockTime": None} for item in listing(*params)]
+
+    node.overrides["getSignaturesForAddress"] = without_times
+    point = Point(time=utc(world.block_time(110) or 0))
+    answer = await ask(asof_client_factory, node, names["alice"], NATIVE_SOL_MINT, point)
+    assert answer.amount.raw == world.true_lamports(names["alice"], point)
+    assert answer.as_of is not None
+    assert answer.as_of.number == 103
+    assert answer.as_of.timestamp == utc(world.block_time(103) or 0)
+    # one getBlockTime per slot the walk had to place: 900, 120 and 103
+    assert node.calls("getBlockTime") == 3
+
+
 # -- errors ---------------------------------------------------------------------------
 
 
@@ -346,9 +369,9 @@ async def test_ledger_history_codes_say_what_to_do(asof_client_factory: Any,
     node = FakeNode(world)
 
     def no_history(*_: Any) -> Any:
-        from tests.plugins.solana.fakenode import _RpcError
+        from tests.plugins.solana.fakenode import RpcError
 
-        raise _RpcError(-32011, "Transaction history is not available from this node")
+        raise RpcError(-32011, "Transaction history is not available from this node")
 
     node.overrides["getSignaturesForAddress"] = no_history
     with pytest.raises(AsofError) as caught:

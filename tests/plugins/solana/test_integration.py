@@ -20,6 +20,7 @@ import pytest
 
 import asof_solana
 from asof.records import NATIVE_SOL_MINT, Point, Token, Wallet
+from tests.plugins.solana.conftest import NO_RATE_LIMIT
 from tests.plugins.solana.fakenode import FakeNode, World
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -33,7 +34,8 @@ async def test_answers_over_a_real_server_equal_the_world(
     wallet = Wallet(chain="solana", address=names["alice"])
     usdc = Token(chain="solana", address=names["usdc"])
     sol = Token(chain="solana", address=NATIVE_SOL_MINT)
-    async with asof_client_factory(asof_solana, env={"ASOF_SOLANA_BASE_URL": url}) as client:
+    env = {**NO_RATE_LIMIT, "ASOF_SOLANA_BASE_URL": url}
+    async with asof_client_factory(asof_solana, env=env) as client:
         for slot in (99, 110, 120, 121, 150, 500, 800, 1000):
             point = Point(block=slot)
             before = node.requests

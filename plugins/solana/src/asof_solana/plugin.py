@@ -31,11 +31,11 @@ __all__ = ["BASE_URL", "COST", "NAME", "balance_at", "provider_info", "supported
 
 #: The public mainnet-beta endpoint, used when no other is configured.
 BASE_URL = "https://api.mainnet-beta.solana.com"
-#: Requests per answer in the common case, as the tests measure it: a token held in one
-#: token account with fewer than 1,000 later signatures (getTokenAccountsByOwner, one
-#: getSignaturesForAddress page, getTransaction). Native SOL takes 2; each further token
-#: account 2 more; each further 1,000 later signatures of an account one more page; a
-#: slot holding several of an account's transactions one getBlock.
+#: HTTP requests per answer in the common case, as the tests measure it: a mint held in
+#: any number of token accounts, each with fewer than 1,000 signatures after the point
+#: (getTokenAccountsByOwner, one batch of first signature pages, one batch of
+#: transactions). Native SOL takes 2; each further 1,000 later signatures one more page
+#: round; a slot holding several of an account's transactions one getBlock.
 COST = Cost(amount=Decimal(3), unit="requests", per="answer")
 
 
