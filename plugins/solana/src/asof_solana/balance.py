@@ -42,9 +42,9 @@ __all__ = [
 SOL_DECIMALS = 9
 
 CAVEAT_CLOSED_ACCOUNTS = (
-    "token accounts closed before this answer was fetched are not found by "
-    "getTokenAccountsByOwner: a balance the wallet held at the point in a since-closed "
-    "token account is not counted"
+    "token accounts closed (or handed to another owner) before this answer was fetched "
+    "are not found by getTokenAccountsByOwner: a balance the wallet held at the point in "
+    "such an account is not counted"
 )
 CAVEAT_ACCOUNT_KEYS = (
     "the node's signature index lists only transactions in which the address is an "
