@@ -352,6 +352,22 @@ async def test_a_transaction_the_node_lost_is_not_found(asof_client_factory: Any
     assert "archival endpoint" in str(caught.value)
 
 
+async def test_a_transaction_without_recorded_token_balances_is_refused(
+    asof_client_factory: Any, demo: Any
+) -> None:
+    world, names = demo
+    node = FakeNode(world)
+    for found in node.by_signature.values():
+        del found["meta"]["preTokenBalances"], found["meta"]["postTokenBalances"]
+    with pytest.raises(NotFoundError) as caught:
+        await ask(asof_client_factory, node, names["alice"], names["usdc"], Point(block=800))
+    assert "recorded no token balances" in str(caught.value)
+    # native SOL needs no token balances
+    native = await ask(asof_client_factory, node, names["alice"], NATIVE_SOL_MINT,
+                       Point(block=800))
+    assert native.amount.raw == world.true_lamports(names["alice"], Point(block=800))
+
+
 async def test_a_listing_out_of_order_is_a_response_error(asof_client_factory: Any,
                                                           demo: Any) -> None:
     world, names = demo

@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from asof.context import ProviderContext
-from asof.errors import ResponseError
+from asof.errors import NotFoundError, ResponseError
 from asof.queries import BalanceQuery
 from asof.records import Amount, BalanceAt, BlockRef, Provenance
 from asof_solana.parse import NAME, TokenAccount, parse_token_accounts
@@ -108,6 +108,12 @@ async def token_balance(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt:
     owner_guess = False
     for n, last in enumerate(lasts):
         transaction = transactions[last.signature]
+        if transaction.post_token_balances is None:
+            raise NotFoundError(
+                NAME, f"the node recorded no token balances for transaction "
+                f"{last.signature} (slot {last.slot}), the last one of token account "
+                f"{last.address} at or before the point, so its balance cannot be proven",
+                field="postTokenBalances")
         index = transaction.index_of(last.address)
         entry = next((b for b in transaction.post_token_balances if b.account_index == index),
                      None)

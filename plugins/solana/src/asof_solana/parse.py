@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from asof.errors import InputError, ResponseError
+from asof.errors import InputError, NotFoundError, ResponseError
 from asof.exact import to_int
 
 __all__ = [
@@ -79,7 +79,9 @@ class Transaction:
     block_time: datetime | None
     account_keys: tuple[str, ...]
     post_balances: tuple[int, ...]
-    post_token_balances: tuple[TokenBalance, ...]
+    #: ``None`` when the node recorded no token balances for it (omitted, as for
+    #: transactions from before token balance recording)
+    post_token_balances: tuple[TokenBalance, ...] | None
 
     def index_of(self, address: str) -> int | None:
         """The position of ``address`` among the account keys, or ``None``."""
@@ -228,8 +230,8 @@ def parse_transaction(result: Any, *, signature: str) -> Transaction | None:
                       method, "result.transaction.message.accountKeys"))
     meta = _get(result, "meta", method, "result.")
     if meta is None:
-        raise _bad(method, "result.meta", "is null: the node keeps no balances for this "
-                   "transaction")
+        raise NotFoundError(NAME, f"the node keeps no status (meta) for transaction "
+                            f"{signature}, so its balances cannot be read", field="meta")
     loaded = meta.get("loadedAddresses") if isinstance(meta, Mapping) else None
     if loaded is not None:
         for part in ("writable", "readonly"):
@@ -245,8 +247,9 @@ def parse_transaction(result: Any, *, signature: str) -> Transaction | None:
                    f"has {len(post)} entries for {len(keys)} account keys")
     balances = tuple(_int({"v": v}, "v", method, f"result.meta.postBalances[{n}].")
                      for n, v in enumerate(post))
+    recorded = isinstance(meta, Mapping) and meta.get("postTokenBalances") is not None
     tokens: list[TokenBalance] = []
-    for n, entry in enumerate(_list(meta.get("postTokenBalances") or [], method,
+    for n, entry in enumerate(_list(meta.get("postTokenBalances") if recorded else [], method,
                                     "result.meta.postTokenBalances")):
         where = f"result.meta.postTokenBalances[{n}]."
         index = _int(entry, "accountIndex", method, where)
@@ -268,7 +271,7 @@ def parse_transaction(result: Any, *, signature: str) -> Transaction | None:
         block_time=_time(result, "blockTime", method, "result."),
         account_keys=tuple(keys),
         post_balances=balances,
-        post_token_balances=tuple(tokens),
+        post_token_balances=tuple(tokens) if recorded else None,
     )
 
 
