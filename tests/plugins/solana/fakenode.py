@@ -8,7 +8,8 @@ JSON-RPC documentation (solana.com/docs/rpc/http) gives them: ``getSignaturesFor
 ``meta.postBalances``, ``meta.pre/postTokenBalances`` with ``accountIndex``, ``mint``,
 ``owner``, ``programId`` and ``uiTokenAmount``, ``meta.loadedAddresses``),
 ``getTokenAccountsByOwner`` (``jsonParsed``), ``getBlock`` (``transactionDetails:
-"signatures"``) and ``getBlockTime``, single or batched. It logs every HTTP request.
+"signatures"``), ``getBlockTime`` and ``getSlot``, single or batched. It logs every HTTP
+request.
 
 The truth functions (:meth:`World.true_token`, :meth:`World.true_lamports`) replay the
 world's operations up to the point directly; they share nothing with the plugin's walk
@@ -221,7 +222,7 @@ class FakeNode:
     """
 
     def __init__(self, world: World, *, batching: bool = True,
-                 slot_order: str = "block") -> None:
+                 slot_order: str = "block", tip: int | None = None) -> None:
         self.world = world
         self.batching = batching
         self.slot_order = slot_order
@@ -231,6 +232,9 @@ class FakeNode:
         self.overrides: dict[str, Callable[..., Any]] = {}
         self._lock = threading.Lock()
         self._build()
+        if tip is not None:
+            #: the latest finalized slot
+            self.tip = tip
 
     def _build(self) -> None:
         self.by_signature: dict[str, dict[str, Any]] = {}
@@ -239,7 +243,7 @@ class FakeNode:
         self.tokens_now: dict[str, TokenState] = {}
         for *_, tokens in self.world.replay():
             self.tokens_now = tokens
-        self.tip = max((t.slot for t in self.world.txs), default=0) + 10
+        self.tip = max((t.slot for t in self.world.txs), default=0) + 10_000
 
     # -- dispatch
 
@@ -287,6 +291,7 @@ class FakeNode:
             "getTokenAccountsByOwner": self.rpc_get_token_accounts_by_owner,
             "getBlock": self.rpc_get_block,
             "getBlockTime": self.rpc_get_block_time,
+            "getSlot": self.rpc_get_slot,
             **self.overrides,
         }
 
@@ -391,6 +396,11 @@ class FakeNode:
             "previousBlockhash": base58(hashlib.sha256(f"block:{slot - 1}".encode()).digest()),
             "signatures": [t.signature for t in txs],
         }
+
+    def rpc_get_slot(self, config: dict[str, Any] | None = None) -> Any:
+        if (config or {}).get("commitment", "finalized") != "finalized":
+            raise RpcError(-32602, "this fake node answers finalized commitment only")
+        return self.tip
 
     def rpc_get_block_time(self, slot: int) -> Any:
         return self.world.block_time(slot)

@@ -17,8 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import asof_solana
-from asof.errors import AsofError, NoRoute, NotFoundError, ProviderRequestError, ResponseError
+from asof.errors import (
+    AsofError,
+    InvalidPoint,
+    NoRoute,
+    NotFoundError,
+    ProviderRequestError,
+    ResponseError,
+)
 from asof.records import NATIVE_SOL_MINT, BalanceAt, Point, Token, Wallet
+from asof.testing.client import FIXED_NOW
 from asof_solana.balance import CAVEAT_BLOCK_TIME, CAVEAT_CLOSED_ACCOUNTS
 from asof_solana.plugin import COST
 from tests.plugins.solana.conftest import NO_RATE_LIMIT
@@ -233,7 +241,8 @@ async def test_declared_cost_is_the_measured_request_count(asof_client_factory: 
     assert COST.per == "answer"
     node = FakeNode(world)
     await ask(asof_client_factory, node, gina, NATIVE_SOL_MINT, Point(block=50))
-    assert node.log == [["getSignaturesForAddress"], ["getTransaction"]]
+    # the node's finalized slot travels in the same batch as the first page
+    assert node.log == [["getSignaturesForAddress", "getSlot"], ["getTransaction"]]
 
 
 async def test_a_node_refusing_batches_is_asked_singly(asof_client_factory: Any) -> None:
@@ -327,6 +336,33 @@ async def test_a_listing_without_block_times_asks_the_block_time(
     assert answer.as_of.timestamp == utc(world.block_time(103) or 0)
     # one getBlockTime per slot the walk had to place: 900, 120 and 103
     assert node.calls("getBlockTime") == 3
+
+
+async def test_a_slot_after_the_finalized_tip_is_refused(
+    asof_client_factory: Any, demo: tuple[World, dict[str, str]]
+) -> None:
+    world, names = demo
+    node = FakeNode(world, tip=900)
+    for mint in (names["usdc"], NATIVE_SOL_MINT):
+        at_tip = await ask(asof_client_factory, node, names["alice"], mint, Point(block=900))
+        assert at_tip.amount.raw == (world.true_token(names["alice"], mint, Point(block=900))
+                                     if mint != NATIVE_SOL_MINT else
+                                     world.true_lamports(names["alice"], Point(block=900)))
+        with pytest.raises(InvalidPoint) as caught:
+            await ask(asof_client_factory, node, names["alice"], mint, Point(block=901))
+        assert "latest finalized slot 900" in str(caught.value)
+
+
+async def test_a_future_time_is_refused_before_any_request(
+    asof_client_factory: Any, demo: tuple[World, dict[str, str]]
+) -> None:
+    world, names = demo
+    node = FakeNode(world)
+    with pytest.raises(InvalidPoint) as caught:
+        await ask(asof_client_factory, node, names["alice"], names["usdc"],
+                  Point(time=FIXED_NOW + timedelta(seconds=1)))
+    assert "future" in str(caught.value)
+    assert node.requests == 0
 
 
 # -- errors ---------------------------------------------------------------------------

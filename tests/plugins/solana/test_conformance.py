@@ -38,6 +38,13 @@ def reply(method: str, *params: Any) -> Reply:
                                         "params": list(params)}))
 
 
+def batch(*calls: tuple[str, list[Any]]) -> Reply:
+    return Reply(json=NODE.handle_body([
+        {"jsonrpc": "2.0", "id": n, "method": method, "params": params}
+        for n, (method, params) in enumerate(calls, start=1)
+    ]))
+
+
 def last_signature(account: str, slot: int) -> str:
     listing = NODE.rpc_get_signatures_for_address(account, PAGE)
     return str(next(item["signature"] for item in listing if item["slot"] <= slot))
@@ -58,7 +65,8 @@ class TestSolanaConformance(ProviderConformance):
                  replies=[ACCOUNTS, reply("getSignaturesForAddress", ACCOUNT, PAGE),
                           reply("getTransaction", last_signature(ACCOUNT, 25), TX)]),
             Case(query=BalanceQuery(wallet=WALLET, token=SOL, point=Point(block=15)),
-                 replies=[reply("getSignaturesForAddress", HOLDER, PAGE),
+                 replies=[batch(("getSignaturesForAddress", [HOLDER, PAGE]),
+                                ("getSlot", [{"commitment": COMMITMENT}])),
                           reply("getTransaction", last_signature(HOLDER, 15), TX)]),
             Case(query=BalanceQuery(wallet=WALLET, token=TOKEN, point=Point(block=5)),
                  replies=[ACCOUNTS, reply("getSignaturesForAddress", ACCOUNT, PAGE)]),

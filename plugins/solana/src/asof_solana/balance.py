@@ -25,7 +25,7 @@ from asof.queries import BalanceQuery
 from asof.records import Amount, BalanceAt, BlockRef, Provenance
 from asof_solana.parse import NAME, TokenAccount, parse_token_accounts
 from asof_solana.rpc import COMMITMENT
-from asof_solana.walk import Last, Walker
+from asof_solana.walk import Last, Walker, check_final
 
 __all__ = [
     "CAVEATS",
@@ -67,7 +67,8 @@ async def native_balance(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt
     """Native SOL as of ``query.point``, in lamports."""
     walker = Walker(ctx)
     wallet = query.wallet.address
-    last = (await walker.last_at_or_before([wallet], query.point))[wallet]
+    found = await walker.last_at_or_before([wallet], query.point, check_tip=True)
+    last = found[wallet]
     raw = 0
     reads: list[dict[str, Any]] = []
     if last is not None:
@@ -93,12 +94,13 @@ async def token_balance(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt:
     """A mint's balance as of ``query.point``: every token account of the wallet summed."""
     walker = Walker(ctx)
     wallet, mint = query.wallet.address, query.token.address
-    accounts = parse_token_accounts(
+    accounts, read_at = parse_token_accounts(
         await walker.node.call("getTokenAccountsByOwner", [
             wallet, {"mint": mint}, {"encoding": "jsonParsed", "commitment": COMMITMENT},
         ]),
         owner=wallet, mint=mint,
     )
+    check_final(query.point, read_at)
     decimals = _decimals(accounts, query.token.decimals)
     found = await walker.last_at_or_before([a.address for a in accounts], query.point)
     lasts = [last for last in found.values() if last is not None]

@@ -27,6 +27,7 @@ __all__ = [
     "parse_block_signatures",
     "parse_block_time",
     "parse_signatures",
+    "parse_slot",
     "parse_token_accounts",
     "parse_transaction",
 ]
@@ -167,10 +168,14 @@ def parse_signatures(result: Any) -> tuple[SignatureInfo, ...]:
     return tuple(items)
 
 
-def parse_token_accounts(result: Any, *, owner: str, mint: str) -> tuple[TokenAccount, ...]:
-    """``getTokenAccountsByOwner`` with a ``mint`` filter and ``jsonParsed`` encoding; every
-    account must be of ``mint`` and owned by ``owner``."""
+def parse_token_accounts(
+    result: Any, *, owner: str, mint: str
+) -> tuple[tuple[TokenAccount, ...], int]:
+    """``getTokenAccountsByOwner`` with a ``mint`` filter and ``jsonParsed`` encoding: the
+    accounts (each must be of ``mint`` and owned by ``owner``) and the slot the node read
+    them at (``context.slot``)."""
     method = "getTokenAccountsByOwner"
+    slot = _int(_get(result, "context", method, "result."), "slot", method, "result.context.")
     accounts: list[TokenAccount] = []
     value = _list(_get(result, "value", method, "result."), method, "result.value")
     for n, entry in enumerate(value):
@@ -203,7 +208,7 @@ def parse_token_accounts(result: Any, *, owner: str, mint: str) -> tuple[TokenAc
     addresses = [a.address for a in accounts]
     if len(addresses) != len(set(addresses)):
         raise _bad(method, "result.value", "lists a token account twice")
-    return tuple(accounts)
+    return tuple(accounts), slot
 
 
 def _decimals(body: Any, method: str, where: str) -> int:
@@ -286,6 +291,11 @@ def parse_block_signatures(result: Any, *, slot: int) -> BlockSignatures:
         raise _bad(method, "result.signatures", "holds something that is not a signature")
     return BlockSignatures(slot=slot, block_time=_time(result, "blockTime", method, "result."),
                            signatures=tuple(signatures))
+
+
+def parse_slot(result: Any) -> int:
+    """``getSlot``: the node's latest slot at the commitment asked."""
+    return _int({"slot": result}, "slot", "getSlot", "result.")
 
 
 def parse_block_time(result: Any, *, slot: int) -> datetime | None:

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from asof import hookimpl
 from asof.context import ProviderContext
-from asof.errors import InputError
+from asof.errors import InputError, InvalidPoint
 from asof.provider import ProviderInfo, RateLimit
 from asof.queries import BalanceQuery
 from asof.records import (
@@ -84,6 +84,9 @@ async def balance_at(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt:
     if query.chain != "solana":
         raise InputError(f"the Solana node serves solana only, not {query.chain}",
                          field="chain", value=query.chain)
+    if query.point.time is not None and query.point.time > ctx.now():
+        raise InvalidPoint("is in the future: a balance there is not known yet", field="at",
+                           value=query.point.describe())
     if query.token.is_native:
         if query.token.address != NATIVE_SOL_MINT:
             raise InputError(f"native SOL is the pseudo-mint {NATIVE_SOL_MINT}, not "

@@ -24,7 +24,8 @@ from typing import Any
 import attrs
 
 from asof.context import ProviderContext
-from asof.errors import NotFoundError, ResponseError
+from asof.errors import InvalidPoint, NotFoundError, ResponseError
+from asof.jsonrpc import Call
 from asof.records import BlockRef, Point
 from asof_solana.parse import (
     NAME,
@@ -34,11 +35,12 @@ from asof_solana.parse import (
     parse_block_signatures,
     parse_block_time,
     parse_signatures,
+    parse_slot,
     parse_transaction,
 )
 from asof_solana.rpc import COMMITMENT, PAGE_LIMIT, Node
 
-__all__ = ["Last", "Walker"]
+__all__ = ["Last", "Walker", "check_final"]
 
 _TRANSACTION_CONFIG = {"encoding": "json", "commitment": COMMITMENT,
                        "maxSupportedTransactionVersion": 0}
@@ -84,16 +86,28 @@ class Walker:
     # -- signatures ---------------------------------------------------------------
 
     async def last_at_or_before(
-        self, addresses: Sequence[str], point: Point
+        self, addresses: Sequence[str], point: Point, *, check_tip: bool = False
     ) -> dict[str, Last | None]:
         """Each address's last transaction at or before ``point`` (``None``: the node
-        lists none for it)."""
+        lists none for it).
+
+        With ``check_tip``, a slot point is checked against the node's latest finalized
+        slot (``getSlot``, sent in the first round's batch): a later slot is refused,
+        because its state is not final yet.
+        """
         walks = [_Walk(address) for address in dict.fromkeys(addresses)]
+        tip = check_tip and point.block is not None
         while pending := [walk for walk in walks if not walk.done]:
-            pages = await self.node.batch([
+            calls: list[Call] = [
                 ("getSignaturesForAddress", [walk.address, _page_config(walk.before)])
                 for walk in pending
-            ])
+            ]
+            if tip:
+                calls.append(("getSlot", [{"commitment": COMMITMENT}]))
+            pages = await self.node.batch(calls)
+            if tip:
+                check_final(point, parse_slot(pages.pop()))
+                tip = False
             for walk, result in zip(pending, pages, strict=True):
                 await self._advance(walk, parse_signatures(result), point)
         return {walk.address: await self._last_in_slot(walk) for walk in walks}
@@ -185,6 +199,14 @@ class Walker:
         for last in lasts:
             _check_transaction(found.get(last.signature), last)
         return found
+
+
+def check_final(point: Point, finalized: int) -> None:
+    """Refuse a slot point after the node's latest finalized slot."""
+    if point.block is not None and point.block > finalized:
+        raise InvalidPoint(
+            f"slot {point.block} is after the node's latest finalized slot {finalized}: "
+            "its balance is not final yet", field="at", value=point.describe("slot"))
 
 
 def _page_config(before: str | None) -> dict[str, Any]:
