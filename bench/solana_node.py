@@ -48,7 +48,7 @@ def build(accounts: int) -> tuple[World, str, str]:
 
 
 async def ask(node: FakeNode, url: str, owner: str, mint: str, point: Point, repeat: int,
-              tmp: Path) -> tuple[float, int, int]:
+              tmp: Path) -> tuple[float, float, int]:
     """Seconds per answer, HTTP requests per answer, and the answer."""
     client = make_client(asof_solana, config_dir=tmp,
                          env={"ASOF_SOLANA_BASE_URL": url, "ASOF_SOLANA_RATE_LIMIT": "off"})
@@ -59,7 +59,7 @@ async def ask(node: FakeNode, url: str, owner: str, mint: str, point: Point, rep
         for _ in range(repeat):
             answer = await client.balance_at(wallet, token, point)
         seconds = (time.perf_counter() - began) / repeat
-    return seconds, (node.requests - before) // repeat, answer.amount.raw
+    return seconds, (node.requests - before) / repeat, answer.amount.raw
 
 
 def main() -> int:
@@ -83,11 +83,13 @@ def main() -> int:
                     raise SystemExit(f"answer {raw} differs from the world's {truth}")
                 row.append((seconds, requests))
             (fast, few), (slow, many) = row
-            print(f"{accounts:>8}  {label:>6}  {few:>3} req {fast * 1000:>6.1f} ms  "
-                  f"{many:>3} req {slow * 1000:>6.1f} ms  {many / few:>7.1f}x  "
+            print(f"{accounts:>8}  {label:>6}  {few:>4.1f} req {fast * 1000:>6.1f} ms  "
+                  f"{many:>4.1f} req {slow * 1000:>6.1f} ms  {many / few:>7.1f}x  "
                   f"{slow / fast:>5.1f}x")
             sys.stdout.flush()
-    print("\nper answer; the ratios are unbatched / batched (requests, wall time)")
+    print(f"\nper answer, mean of {args.repeat} answers by one client (a refused batch is "
+          "remembered after the first);\nthe ratios are unbatched / batched (requests, wall "
+          "time)")
     return 0
 
 

@@ -258,6 +258,23 @@ async def test_a_node_refusing_batches_is_asked_singly(asof_client_factory: Any)
     assert node.calls("getTransaction") == 2
 
 
+async def test_a_refused_batch_is_remembered_for_the_clients_next_answers(
+    asof_client_factory: Any,
+) -> None:
+    world, gina, mint = two_account_world()
+    node = FakeNode(world, batching=False)
+    wallet, token = Wallet(chain="solana", address=gina), Token(chain="solana", address=mint)
+    async with asof_client_factory(asof_solana, http_transport=node.transport(),
+                                   env=NO_RATE_LIMIT) as client:
+        for slot in (20, 33):
+            before = node.requests
+            answer = await client.balance_at(wallet, token, Point(block=slot))
+            assert answer.amount.raw == world.true_token(gina, mint, Point(block=slot))
+            assert node.requests - before == answer.provenance.echo["requests"]
+    # the first answer spent one request on the refused batch; the second asked singly
+    assert [len(request) for request in node.log] == [1, 2, 1, 1, 1, 1] + [1] * 5
+
+
 async def test_an_account_that_changed_owner_counts_only_while_owned(
     asof_client_factory: Any,
 ) -> None:

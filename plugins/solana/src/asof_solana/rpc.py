@@ -8,6 +8,8 @@ the core helper's mapping.
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,12 +36,18 @@ _HISTORY_CODES = {
 _ADVICE = "; ask an archival endpoint (ASOF_SOLANA_BASE_URL)"
 
 
+# HTTP sessions whose node refused a batch: later answers over them ask call by call
+# from the start instead of spending a request on a batch each time.
+_REFUSED: weakref.WeakSet[object] = weakref.WeakSet()
+
+
 class Node:
     """JSON-RPC calls to the node for one answer, counted by method."""
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.provider = ctx.provider
-        self.rpc = JsonRpc(ctx.http, ctx.provider)
+        self._http = ctx.http
+        self.rpc = JsonRpc(ctx.http, ctx.provider, batch=not _refused(ctx.http))
         #: calls made so far, by method (a batch counts each of its calls)
         self.calls: dict[str, int] = {}
 
@@ -70,6 +78,9 @@ class Node:
             if refined is error:
                 raise
             raise refined from error
+        finally:
+            if not self.rpc.batching:
+                _remember_refusal(self._http)
 
     def _count(self, method: str) -> None:
         self.calls[method] = self.calls.get(method, 0) + 1
@@ -83,3 +94,15 @@ class Node:
         return kind(self.provider, f"{method}: {_HISTORY_CODES[code]}{_ADVICE} "
                     f"(JSON-RPC {code})", provider_message=error.provider_message,
                     details=error.details, field=error.field)
+
+
+def _refused(http: object) -> bool:
+    try:
+        return http in _REFUSED
+    except TypeError:  # a session that cannot be weakly referenced: never remembered
+        return False
+
+
+def _remember_refusal(http: object) -> None:
+    with contextlib.suppress(TypeError):  # see _refused
+        _REFUSED.add(http)
