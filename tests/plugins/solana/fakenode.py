@@ -38,6 +38,9 @@ from asof.records import Point
 from asof.transport import MockTransport, Request, Response
 
 TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+TOKEN_2022_PROGRAM = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"
+#: program id -> the name ``jsonParsed`` gives it
+PROGRAM_NAMES = {TOKEN_PROGRAM: "spl-token", TOKEN_2022_PROGRAM: "spl-token-2022"}
 SYSTEM_PROGRAM = "11111111111111111111111111111111"
 GENESIS_TIME = 1_736_500_000
 FEE = 5000
@@ -109,14 +112,17 @@ class World:
     """Wallets, mints, token accounts and transactions, replayable to any point."""
 
     decimals: dict[str, int] = attrs.field(factory=dict)
+    #: mint -> the token program that owns it
+    programs: dict[str, str] = attrs.field(factory=dict)
     txs: list[Tx] = attrs.field(factory=list)
     #: slot -> block time (epoch seconds); by default GENESIS_TIME + slot // 2, so
     #: two consecutive slots can share a second
     block_times: dict[int, int | None] = attrs.field(factory=dict)
 
-    def mint(self, label: str, decimals: int) -> str:
+    def mint(self, label: str, decimals: int, program: str = TOKEN_PROGRAM) -> str:
         mint = address(f"mint:{label}")
         self.decimals[mint] = decimals
+        self.programs[mint] = program
         return mint
 
     def tx(self, slot: int, signer: str, *ops: tuple[Any, ...], index: int | None = None,
@@ -369,12 +375,12 @@ class FakeNode:
                             },
                             "type": "account",
                         },
-                        "program": "spl-token",
+                        "program": PROGRAM_NAMES[self.world.programs[mint]],
                         "space": 165,
                     },
                     "executable": False,
                     "lamports": 2039280,
-                    "owner": TOKEN_PROGRAM,
+                    "owner": self.world.programs[mint],
                     "rentEpoch": 18446744073709551615,
                     "space": 165,
                 },
@@ -421,7 +427,7 @@ class FakeNode:
                         "accountIndex": n,
                         "mint": state.mint,
                         "owner": state.owner,
-                        "programId": TOKEN_PROGRAM,
+                        "programId": self.world.programs[state.mint],
                         "uiTokenAmount": _ui_amount(state.amount,
                                                     self.world.decimals[state.mint]),
                     })

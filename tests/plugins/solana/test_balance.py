@@ -30,7 +30,7 @@ from asof.testing.client import FIXED_NOW
 from asof_solana.balance import CAVEAT_BLOCK_TIME, CAVEAT_CLOSED_ACCOUNTS
 from asof_solana.plugin import COST
 from tests.plugins.solana.conftest import NO_RATE_LIMIT
-from tests.plugins.solana.fakenode import FakeNode, World, address, utc
+from tests.plugins.solana.fakenode import TOKEN_2022_PROGRAM, FakeNode, World, address, utc
 
 pytestmark = pytest.mark.anyio
 
@@ -41,7 +41,7 @@ SLOTS = (0, 50, 99, 100, 101, 102, 103, 109, 110, 119, 120, 121, 150, 199, 200, 
 async def ask(factory: Any, node: FakeNode, wallet: str, mint: str, point: Point,
               decimals: int | None = None) -> BalanceAt:
     token = Token(chain="solana", address=mint, decimals=decimals,
-                  standard="native" if mint == NATIVE_SOL_MINT else "spl")
+                  standard="native" if mint == NATIVE_SOL_MINT else "unknown")
     async with factory(asof_solana, http_transport=node.transport(),
                        env=NO_RATE_LIMIT) as client:
         answer: BalanceAt = await client.balance_at(Wallet(chain="solana", address=wallet),
@@ -77,6 +77,7 @@ async def test_token_sums_every_token_account_at_slots(
     check_truth(world, answer, names["alice"], names["usdc"], point,
                 [names["main"], names["extra"]])
     assert answer.amount.decimals == 6
+    assert answer.token.standard == "spl"
     assert answer.provider == "solana"
     assert CAVEAT_CLOSED_ACCOUNTS in answer.provenance.caveats
     assert CAVEAT_BLOCK_TIME not in answer.provenance.caveats
@@ -312,6 +313,20 @@ async def test_a_closed_token_account_is_the_stated_limit(asof_client_factory: A
     assert CAVEAT_CLOSED_ACCOUNTS in before.provenance.caveats
 
 
+async def test_token_2022_accounts_are_read_alike(asof_client_factory: Any) -> None:
+    world = World()
+    hal = address("hal")
+    mint = world.mint("t22", 9, program=TOKEN_2022_PROGRAM)
+    one, two = address("hal-t22-one"), address("hal-t22-two")
+    world.tx(3, hal, ("open", one, mint, hal), ("tok", one, 4 * 10**9))
+    world.tx(3, hal, ("open", two, mint, hal), ("tok", two, 10**9 + 1))
+    answer = await ask(asof_client_factory, FakeNode(world), hal, mint, Point(block=3))
+    assert answer.amount.raw == world.true_token(hal, mint, Point(block=3)) == 5 * 10**9 + 1
+    assert answer.token.standard == "token-2022"
+    assert answer.as_of is not None
+    assert answer.as_of.index == 1
+
+
 async def test_loaded_addresses_and_big_lamport_values_are_exact(
     asof_client_factory: Any,
 ) -> None:
@@ -501,15 +516,18 @@ def _last(world: World) -> int:
 
 @settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(built=worlds(), slot=st.integers(0, 50), order=st.sampled_from(["block", "signature"]))
-async def test_any_world_any_slot_matches_the_replay(
-    asof_client_factory: Any, built: tuple[World, str, list[str]], slot: int, order: str
+@given(built=worlds(), slot=st.integers(0, 50), order=st.sampled_from(["block", "signature"]),
+       by_time=st.booleans())
+async def test_any_world_any_point_matches_the_replay(
+    asof_client_factory: Any, built: tuple[World, str, list[str]], slot: int, order: str,
+    by_time: bool,
 ) -> None:
-    world, mint, _ = built
+    world, mint, accounts = built
     node = FakeNode(world, slot_order=order)
-    point = Point(block=slot)
+    # a time point falls on the second of a slot, which the slot before or after may share
+    point = Point(time=utc(world.block_time(slot) or 0)) if by_time else Point(block=slot)
     holder = _PEOPLE[0]
     answer = await ask(asof_client_factory, node, holder, mint, point)
-    assert answer.amount.raw == world.true_token(holder, mint, point)
+    check_truth(world, answer, holder, mint, point, accounts)
     native = await ask(asof_client_factory, node, holder, NATIVE_SOL_MINT, point)
-    assert native.amount.raw == world.true_lamports(holder, point)
+    check_truth(world, native, holder, NATIVE_SOL_MINT, point, [holder])
