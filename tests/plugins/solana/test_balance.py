@@ -385,6 +385,31 @@ async def test_a_slot_after_the_finalized_tip_is_refused(
         assert "latest finalized slot 900" in str(caught.value)
 
 
+async def test_a_time_is_answered_only_when_the_node_has_finalized_past_it(
+    asof_client_factory: Any, demo: tuple[World, dict[str, str]]
+) -> None:
+    world, names = demo
+    node = FakeNode(world, tip=1000)  # alice's last transaction is at slot 900
+    tip_time = utc(world.block_time(1000) or 0)
+    # a listed transaction after the point proves it final: no getBlockTime
+    early = Point(time=utc(world.block_time(850) or 0))
+    answer = await ask(asof_client_factory, node, names["alice"], NATIVE_SOL_MINT, early)
+    assert answer.amount.raw == world.true_lamports(names["alice"], early)
+    assert node.calls("getBlockTime") == 0
+    # nothing listed after the point: the finalized slot's block time must be after it
+    late = Point(time=tip_time - timedelta(seconds=1))
+    for mint in (NATIVE_SOL_MINT, names["usdc"]):
+        before = node.calls("getBlockTime")
+        answer = await ask(asof_client_factory, node, names["alice"], mint, late)
+        assert answer.amount.raw == (world.true_lamports(names["alice"], late)
+                                     if mint == NATIVE_SOL_MINT else
+                                     world.true_token(names["alice"], mint, late))
+        assert node.calls("getBlockTime") == before + 1
+        with pytest.raises(InvalidPoint) as caught:
+            await ask(asof_client_factory, node, names["alice"], mint, Point(time=tip_time))
+        assert "latest finalized block (slot 1000" in str(caught.value)
+
+
 async def test_a_future_time_is_refused_before_any_request(
     asof_client_factory: Any, demo: tuple[World, dict[str, str]]
 ) -> None:

@@ -25,7 +25,7 @@ from asof.queries import BalanceQuery
 from asof.records import Amount, BalanceAt, BlockRef, Provenance
 from asof_solana.parse import NAME, TokenAccount, parse_token_accounts
 from asof_solana.rpc import COMMITMENT
-from asof_solana.walk import Last, Walker, check_final
+from asof_solana.walk import Last, Walker
 
 __all__ = [
     "CAVEATS",
@@ -67,7 +67,8 @@ async def native_balance(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt
     """Native SOL as of ``query.point``, in lamports."""
     walker = Walker(ctx)
     wallet = query.wallet.address
-    found = await walker.last_at_or_before([wallet], query.point, check_tip=True)
+    found = await walker.last_at_or_before([wallet], query.point, ask_finalized=True)
+    await walker.ensure_final(query.point)
     last = found[wallet]
     raw = 0
     reads: list[dict[str, Any]] = []
@@ -100,9 +101,12 @@ async def token_balance(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt:
         ]),
         owner=wallet, mint=mint,
     )
-    check_final(query.point, read_at)
+    walker.finalized = read_at
+    if query.point.block is not None:
+        await walker.ensure_final(query.point)  # before spending a call on the walk
     decimals = _decimals(accounts, query.token.decimals)
     found = await walker.last_at_or_before([a.address for a in accounts], query.point)
+    await walker.ensure_final(query.point)
     lasts = [last for last in found.values() if last is not None]
     transactions = await walker.transactions(lasts)
     total = 0

@@ -40,7 +40,7 @@ from asof_solana.parse import (
 )
 from asof_solana.rpc import COMMITMENT, PAGE_LIMIT, Node
 
-__all__ = ["Last", "Walker", "check_final"]
+__all__ = ["Last", "Walker"]
 
 _TRANSACTION_CONFIG = {"encoding": "json", "commitment": COMMITMENT,
                        "maxSupportedTransactionVersion": 0}
@@ -82,32 +82,36 @@ class Walker:
         self.node = Node(ctx)
         self._blocks: dict[int, BlockSignatures] = {}
         self._block_times: dict[int, datetime | None] = {}
+        #: the node's latest finalized slot, once known
+        self.finalized: int | None = None
+        # whether a listed (finalized) transaction lies after the point: then the point
+        # is final whatever the tip
+        self._seen_after = False
 
     # -- signatures ---------------------------------------------------------------
 
     async def last_at_or_before(
-        self, addresses: Sequence[str], point: Point, *, check_tip: bool = False
+        self, addresses: Sequence[str], point: Point, *, ask_finalized: bool = False
     ) -> dict[str, Last | None]:
         """Each address's last transaction at or before ``point`` (``None``: the node
         lists none for it).
 
-        With ``check_tip``, a slot point is checked against the node's latest finalized
-        slot (``getSlot``, sent in the first round's batch): a later slot is refused,
-        because its state is not final yet.
+        With ``ask_finalized``, the node's latest finalized slot (``getSlot``) travels in
+        the first round's batch and lands in :attr:`finalized`, for :meth:`ensure_final`.
         """
         walks = [_Walk(address) for address in dict.fromkeys(addresses)]
-        tip = check_tip and point.block is not None
+        ask = ask_finalized
         while pending := [walk for walk in walks if not walk.done]:
             calls: list[Call] = [
                 ("getSignaturesForAddress", [walk.address, _page_config(walk.before)])
                 for walk in pending
             ]
-            if tip:
+            if ask:
                 calls.append(("getSlot", [{"commitment": COMMITMENT}]))
             pages = await self.node.batch(calls)
-            if tip:
-                check_final(point, parse_slot(pages.pop()))
-                tip = False
+            if ask:
+                self.finalized = parse_slot(pages.pop())
+                ask = False
             for walk, result in zip(pending, pages, strict=True):
                 await self._advance(walk, parse_signatures(result), point)
         return {walk.address: await self._last_in_slot(walk) for walk in walks}
@@ -129,14 +133,45 @@ class Walker:
 
     async def _placed(self, info: SignatureInfo, point: Point) -> bool:
         if point.block is not None:
-            return info.slot <= point.block
+            placed = info.slot <= point.block
+        else:
+            assert point.time is not None
+            moment = info.block_time or await self.block_time(info.slot)
+            if moment is None:
+                raise ResponseError(
+                    NAME, f"the node knows no block time for slot {info.slot}, so a time "
+                    "point cannot be placed against it; ask at slot:N instead",
+                    field="blockTime")
+            placed = moment <= point.time
+        self._seen_after = self._seen_after or not placed
+        return placed
+
+    async def ensure_final(self, point: Point) -> None:
+        """Refuse a point whose state is not final on the node yet.
+
+        A slot point must be at or before the latest finalized slot. A time point is
+        final when a listed (finalized) transaction lies after it, or else when the
+        finalized slot's block time is after it (one ``getBlockTime``).
+        """
+        assert self.finalized is not None, "the finalized slot was not read"
+        if point.block is not None:
+            if point.block > self.finalized:
+                raise InvalidPoint(
+                    f"slot {point.block} is after the node's latest finalized slot "
+                    f"{self.finalized}: its balance is not final yet", field="at",
+                    value=point.describe("slot"))
+            return
         assert point.time is not None
-        moment = info.block_time or await self.block_time(info.slot)
-        if moment is None:
-            raise ResponseError(
-                NAME, f"the node knows no block time for slot {info.slot}, so a time point "
-                "cannot be placed against it; ask at slot:N instead", field="blockTime")
-        return moment <= point.time
+        if self._seen_after:
+            return
+        moment = await self.block_time(self.finalized)
+        if moment is None or moment <= point.time:
+            when = "an unknown time" if moment is None else moment.isoformat().replace(
+                "+00:00", "Z")
+            raise InvalidPoint(
+                f"{point.describe()} is not before the node's latest finalized block (slot "
+                f"{self.finalized}, {when}): its balance is not final yet", field="at",
+                value=point.describe())
 
     async def _last_in_slot(self, walk: _Walk) -> Last | None:
         infos = walk.chosen
@@ -199,14 +234,6 @@ class Walker:
         for last in lasts:
             _check_transaction(found.get(last.signature), last)
         return found
-
-
-def check_final(point: Point, finalized: int) -> None:
-    """Refuse a slot point after the node's latest finalized slot."""
-    if point.block is not None and point.block > finalized:
-        raise InvalidPoint(
-            f"slot {point.block} is after the node's latest finalized slot {finalized}: "
-            "its balance is not final yet", field="at", value=point.describe("slot"))
 
 
 def _page_config(before: str | None) -> dict[str, Any]:
