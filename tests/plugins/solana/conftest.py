@@ -12,9 +12,10 @@ from tests.plugins.solana.fakenode import FakeNode, World, demo_world
 NO_RATE_LIMIT = {"ASOF_SOLANA_RATE_LIMIT": "off"}
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def demo() -> tuple[World, dict[str, str]]:
-    """The demonstration world and its named addresses."""
+    """The demonstration world and its named addresses (built once: tests never change
+    it, they change their own FakeNode)."""
     return demo_world()
 
 
