@@ -31,7 +31,9 @@ What it holds:
   and derivations (:func:`at_or_before`, :func:`change_order`, :func:`ledger_order`,
   :func:`balance_from_changes`, :func:`balance_from_ledger`), times
   (:func:`format_time`, :func:`parse_time`, :func:`to_epoch`), chains and tokens
-  (:func:`resolve_chain`, :func:`native_token`, :func:`normalize_address`).
+  (:func:`resolve_chain`, :func:`native_token`, :func:`normalize_address`), and JSON-RPC
+  2.0 over the provider's session (:class:`JsonRpc`, :data:`Call`, :func:`rpc_code`,
+  :func:`rpc_error`).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ from asof.errors import (
 )
 from asof.exact import scale, to_decimal, to_int, to_raw
 from asof.hookspecs import hookimpl
+from asof.jsonrpc import Call, JsonRpc, rpc_code, rpc_error
 from asof.points import format_time, parse_time, to_epoch
 from asof.provider import BodyCheck, BodyError, Credential, Option, ProviderInfo, RateLimit
 from asof.queries import BalanceQuery, HistoryQuery
@@ -110,6 +113,7 @@ __all__ = [
     "BlockRef",
     "BodyCheck",
     "BodyError",
+    "Call",
     "Capability",
     "ChainSupport",
     "Cost",
@@ -123,6 +127,7 @@ __all__ = [
     "InvalidAddress",
     "InvalidPoint",
     "InvalidRange",
+    "JsonRpc",
     "LedgerEntry",
     "NotFoundError",
     "Option",
@@ -161,6 +166,8 @@ __all__ = [
     "pack_cursor",
     "parse_time",
     "resolve_chain",
+    "rpc_code",
+    "rpc_error",
     "scale",
     "strict",
     "to_decimal",

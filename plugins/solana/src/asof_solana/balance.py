@@ -19,10 +19,16 @@ from typing import Any
 
 import attrs
 
-from asof.context import ProviderContext
-from asof.errors import NotFoundError, ResponseError
-from asof.queries import BalanceQuery
-from asof.records import Amount, BalanceAt, BlockRef, Provenance
+from asof.plugin import (
+    Amount,
+    BalanceAt,
+    BalanceQuery,
+    BlockRef,
+    NotFoundError,
+    Provenance,
+    ProviderContext,
+    ResponseError,
+)
 from asof_solana.parse import NAME, TokenAccount, parse_token_accounts
 from asof_solana.rpc import COMMITMENT
 from asof_solana.walk import Last, Walker

@@ -14,8 +14,7 @@ from typing import Any
 
 import attrs
 
-from asof.errors import InputError, NotFoundError, ResponseError
-from asof.exact import to_int
+from asof.plugin import InputError, NotFoundError, ResponseError, to_int
 
 __all__ = [
     "NAME",

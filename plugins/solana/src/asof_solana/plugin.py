@@ -11,18 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from asof import hookimpl
-from asof.context import ProviderContext
-from asof.errors import InputError, InvalidPoint
-from asof.provider import ProviderInfo, RateLimit
-from asof.queries import BalanceQuery
-from asof.records import (
+from asof.plugin import (
     NATIVE_SOL_MINT,
     BalanceAt,
+    BalanceQuery,
     Capability,
     ChainSupport,
     Cost,
+    InputError,
+    InvalidPoint,
+    ProviderContext,
+    ProviderInfo,
+    RateLimit,
     SupportStatus,
+    hookimpl,
 )
 from asof_solana.balance import CAVEATS, native_balance, token_balance
 from asof_solana.parse import NAME

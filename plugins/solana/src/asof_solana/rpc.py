@@ -13,9 +13,16 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from asof.context import ProviderContext
-from asof.errors import NotFoundError, ProviderError, ProviderRequestError, UpstreamError
-from asof.jsonrpc import Call, JsonRpc, rpc_code
+from asof.plugin import (
+    Call,
+    JsonRpc,
+    NotFoundError,
+    ProviderContext,
+    ProviderError,
+    ProviderRequestError,
+    UpstreamError,
+    rpc_code,
+)
 
 __all__ = ["COMMITMENT", "PAGE_LIMIT", "Node"]
 

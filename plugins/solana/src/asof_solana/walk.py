@@ -23,10 +23,15 @@ from typing import Any
 
 import attrs
 
-from asof.context import ProviderContext
-from asof.errors import InvalidPoint, NotFoundError, ResponseError
-from asof.jsonrpc import Call
-from asof.records import BlockRef, Point
+from asof.plugin import (
+    BlockRef,
+    Call,
+    InvalidPoint,
+    NotFoundError,
+    Point,
+    ProviderContext,
+    ResponseError,
+)
 from asof_solana.parse import (
     NAME,
     BlockSignatures,
