@@ -66,6 +66,11 @@ class ProviderInfo:
     ``networks`` maps network names (``mainnet``, ``testnet``) to base URLs; the
     configuration's ``network`` option picks one, and ``base_url`` is the default.
     ``ASOF_<PROVIDER>_BASE_URL`` (or ``base_url`` in the configuration) overrides both.
+
+    ``chain_urls`` says the provider takes one URL per chain (a node plugin serving
+    several chains): the configuration's ``[providers.<name>.urls]`` table maps chain
+    names to URLs, and the plugin finds one session per configured chain in
+    ``ctx.chain_http``; ``ctx.http`` stays the base URL's session.
     """
 
     name: str
@@ -79,3 +84,4 @@ class ProviderInfo:
     docs_url: str | None = None
     options: tuple[Option, ...] = ()
     timeout: float = 30.0
+    chain_urls: bool = False
