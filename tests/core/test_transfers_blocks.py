@@ -177,7 +177,7 @@ def test_last_block_at_or_before_matches_a_scan(stamps: list[int], second: int) 
     found = anyio.run(lambda: last_block_at_or_before(
         second, lookup(stamps, calls), latest=len(stamps) - 1))
     assert found == expected
-    assert len(calls) <= (len(stamps)).bit_length() + 2
+    assert len(calls) <= 2 * (len(stamps)).bit_length() + 2
 
 
 @given(timestamps, st.integers(-20, 200), st.integers(0, 200), st.integers(0, 999_999),
@@ -224,3 +224,20 @@ def test_naive_times_are_refused() -> None:
         ceil_seconds(datetime(2025, 1, 1))
     with pytest.raises(InvalidPoint):
         floor_seconds(datetime(2025, 1, 1))
+
+
+@given(st.integers(10, 2_000_000), st.integers(0, 10**9), st.integers(1, 15))
+@settings(max_examples=200, deadline=None)
+def test_steady_blocks_are_found_in_a_few_lookups(blocks: int, offset: int, pace: int) -> None:
+    genesis = 1_600_000_000
+
+    async def timestamp_of(n: int) -> int:
+        calls.append(n)
+        return genesis + pace * n
+
+    calls: list[int] = []
+    second = genesis + offset % (pace * blocks)
+    found = anyio.run(lambda: last_block_at_or_before(
+        second, timestamp_of, latest=blocks - 1))
+    assert found == min(blocks - 1, (second - genesis) // pace)
+    assert len(calls) <= 6

@@ -63,23 +63,36 @@ async def last_block_at_or_before(
     ``None`` when even block ``low`` is later.
 
     ``timestamp_of(n)`` reads block ``n``'s timestamp; ``latest_timestamp`` (the
-    timestamp of ``latest``, when the caller has it) saves one lookup. Lookups:
-    at most ``ceil(log2(latest - low + 1)) + 2``.
+    timestamp of ``latest``, when the caller has it) saves one lookup. The search
+    interpolates between the timestamps it knows (blocks come at a nearly steady pace
+    on most chains, so it usually needs a handful of lookups) and bisects whenever an
+    interpolation step fails to halve the range, so it never needs more than
+    ``2 * ceil(log2(latest - low + 1)) + 2`` lookups.
     """
     if latest < low:
         return None
     top = latest_timestamp if latest_timestamp is not None else await timestamp_of(latest)
     if top <= seconds:
         return latest
-    if await timestamp_of(low) > seconds:
+    bottom = await timestamp_of(low)
+    if bottom > seconds:
         return None
     lo, hi = low, latest  # invariant: ts(lo) <= seconds < ts(hi)
+    interpolate = True
     while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if await timestamp_of(mid) <= seconds:
-            lo = mid
+        width = hi - lo
+        if interpolate and top > bottom:
+            mid = lo + (seconds - bottom) * width // (top - bottom)
+            mid = min(max(mid, lo + 1), hi - 1)
         else:
-            hi = mid
+            mid = (lo + hi) // 2
+        stamp = await timestamp_of(mid)
+        if stamp <= seconds:
+            lo, bottom = mid, stamp
+        else:
+            hi, top = mid, stamp
+        # after an interpolation that did not halve the range, bisect once
+        interpolate = not interpolate or 2 * (hi - lo) <= width
     return lo
 
 

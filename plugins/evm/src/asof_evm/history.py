@@ -8,9 +8,9 @@ that holds one. Every page then scans block ranges: two ``eth_getLogs`` calls pe
 (transfers from the wallet, and to it, for every token asked for) in one batch, then the
 headers of the blocks with logs for their timestamps when the logs do not carry
 ``blockTimestamp``. A range the node refuses as too large is halved (down to one block)
-and the size grows back after each success. The page's state (next block, range size,
-running balances) travels in its cursor. Records come in chain order (block,
-transaction index); a page never splits a block.
+and the size grows back after each success, staying below the smallest size refused.
+The page's state (next block, range size, running balances) travels in its cursor.
+Records come in chain order (block, transaction index); a page never splits a block.
 """
 
 from __future__ import annotations
@@ -100,7 +100,9 @@ async def history_page(
             break
         records.extend(page)
         state["next"] = high + 1
-        state["chunk"] = min(limit, state["chunk"] * 2)
+        ceiling = state.get("ceiling")
+        grown = min(limit, state["chunk"] * 2)
+        state["chunk"] = grown if type(ceiling) is not int else min(grown, ceiling - 1)
     if state["next"] > state["last"]:
         return Page(items=tuple(records), cursor=None)
     state["bal"] = running.state()
@@ -144,6 +146,7 @@ async def _scan(
             sent, received = await node.rpc.batch(calls)
         except ProviderError as error:
             if high > low and is_range_refusal(error):
+                state["ceiling"] = high - low + 1  # refused: never ask that many again
                 state["chunk"] = max(1, (high - low + 1) // 2)
                 continue
             raise
