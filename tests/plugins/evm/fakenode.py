@@ -18,6 +18,14 @@ from asof.transport import MockTransport, Request, Response
 TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 
 
+def methods_of(bodies: list[Any]) -> list[str]:
+    """The JSON-RPC methods in a log of request bodies (single calls and batches)."""
+    out: list[str] = []
+    for body in bodies:
+        out.extend(item["method"] for item in (body if isinstance(body, list) else [body]))
+    return out
+
+
 def word(value: int) -> str:
     return "0x" + f"{value:064x}"
 
@@ -65,10 +73,7 @@ class FakeNode:
 
     @property
     def methods(self) -> list[str]:
-        out: list[str] = []
-        for body in self.bodies:
-            out.extend(item["method"] for item in (body if isinstance(body, list) else [body]))
-        return out
+        return methods_of(self.bodies)
 
     def balance(self, block: int) -> int:
         value = 0

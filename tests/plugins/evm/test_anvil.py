@@ -23,6 +23,7 @@ from asof.transport import Request, Response, httpx
 from asof_evm.errors import PrunedState
 from tests.plugins.evm.anvil import Anvil
 from tests.plugins.evm.conftest import GENESIS, JAN10, World
+from tests.plugins.evm.fakenode import methods_of
 
 pytestmark = pytest.mark.integration
 
@@ -43,10 +44,7 @@ class Counting(httpx.AsyncBaseTransport):
 
     @property
     def methods(self) -> list[str]:
-        out: list[str] = []
-        for body in self.bodies:
-            out.extend(item["method"] for item in (body if isinstance(body, list) else [body]))
-        return out
+        return methods_of(self.bodies)
 
 
 def client(factory: Any, world: World, counting: Counting | None = None, **kw: Any) -> Any:

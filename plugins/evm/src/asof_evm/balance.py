@@ -14,9 +14,9 @@ from asof.context import ProviderContext
 from asof.errors import ProviderError
 from asof.queries import BalanceQuery
 from asof.records import Amount, BalanceAt, BlockRef, Provenance, Token
-from asof_evm.abi import data_bytes, quantity, uint256
+from asof_evm.abi import quantity
 from asof_evm.info import NAME
-from asof_evm.node import Header, Node, check_block, node_for
+from asof_evm.node import Header, Node, check_block, node_for, read_decimals, with_decimals
 
 __all__ = ["balance_at"]
 
@@ -78,7 +78,7 @@ async def balance_at(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt | N
         raw = found_raw
     return BalanceAt(
         wallet=query.wallet,
-        token=_with_decimals(token, decimals),
+        token=with_decimals(token, decimals),
         amount=Amount(raw=raw, decimals=decimals),
         requested=point,
         as_of=_ref(header),
@@ -100,20 +100,7 @@ async def _decimals(node: Node, token: Token, extra: list[Any]) -> int | None:
     """The token's decimals from the ``decimals()`` answer read with the balance."""
     if not extra:
         return await node.decimals(token.address)
-    if isinstance(extra[0], ProviderError):
-        return None
-    data = data_bytes(NAME, extra[0], "decimals")
-    if len(data) >= 32 and (value := uint256(NAME, data, "decimals")) <= 255:
-        return value
-    return None
-
-
-def _with_decimals(token: Token, decimals: int | None) -> Token:
-    if token.decimals is not None or decimals is None:
-        return token
-    standard = token.standard if token.standard != "unknown" else "erc20"
-    return Token(chain=token.chain, address=token.address, standard=standard,
-                 decimals=decimals, symbol=token.symbol)
+    return read_decimals(extra[0])
 
 
 def _ref(header: Header) -> BlockRef:
@@ -127,7 +114,7 @@ def _zero(
     decimals = query.token.decimals if decimals is None else decimals
     return BalanceAt(
         wallet=query.wallet,
-        token=_with_decimals(query.token, decimals),
+        token=with_decimals(query.token, decimals),
         amount=Amount(raw=0, decimals=decimals),
         requested=query.point,
         as_of=None,

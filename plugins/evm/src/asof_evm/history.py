@@ -30,7 +30,7 @@ from asof.transfers import RunningBalances, Transfer, cut_at_block
 from asof_evm.abi import TRANSFER_TOPIC, address_topic, data_bytes, quantity, topic_address, uint256
 from asof_evm.errors import is_range_refusal
 from asof_evm.info import LOG_CHUNK, NAME
-from asof_evm.node import Node, node_for
+from asof_evm.node import Node, node_for, with_decimals
 
 __all__ = ["history_page"]
 
@@ -111,11 +111,7 @@ async def history_page(
 
 def _token(token: Token, decimals: Mapping[str, Any]) -> Token:
     found = decimals.get(token.address)
-    if token.decimals is not None or type(found) is not int:
-        return token
-    standard = token.standard if token.standard != "unknown" else "erc20"
-    return Token(chain=token.chain, address=token.address, standard=standard,
-                 decimals=found, symbol=token.symbol)
+    return with_decimals(token, found if type(found) is int else None)
 
 
 async def _opening(node: Node, tokens: Sequence[Token], owner: str, before: int) -> list[int]:

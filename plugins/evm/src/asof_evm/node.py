@@ -23,11 +23,13 @@ from asof.chains import resolve_chain
 from asof.context import ProviderContext, ProviderHTTP
 from asof.errors import ConfigError, InvalidPoint, ProviderError, ResponseError
 from asof.jsonrpc import Call, JsonRpc
+from asof.records import Token
 from asof_evm.abi import DECIMALS, balance_of_data, data_bytes, quantity, to_quantity, uint256
 from asof_evm.errors import PrunedState, is_pruned
 from asof_evm.info import DEFAULT_CHAIN, NAME
 
-__all__ = ["SETTLED_DEPTH", "Header", "Node", "node_for"]
+__all__ = ["SETTLED_DEPTH", "Header", "Node", "check_block", "node_for", "read_decimals",
+           "with_decimals"]
 
 #: Blocks below the latest after which a header is taken as settled and cached.
 SETTLED_DEPTH = 64
@@ -222,13 +224,28 @@ class Node:
     async def decimals(self, token: str) -> int | None:
         """The token's ``decimals()``, or ``None`` when it does not say."""
         (settled,) = await self.rpc.batch_settled([self.decimals_call(token)])
-        if isinstance(settled, ProviderError):
-            return None
-        data = data_bytes(NAME, settled, "decimals")
-        if len(data) < 32:
-            return None
-        value = uint256(NAME, data, "decimals")
-        return value if value <= 255 else None
+        return read_decimals(settled)
+
+
+def read_decimals(settled: Any) -> int | None:
+    """A ``decimals()`` answer (or the error it got) as decimals; ``None`` when the token
+    does not say."""
+    if isinstance(settled, ProviderError):
+        return None
+    data = data_bytes(NAME, settled, "decimals")
+    if len(data) < 32:
+        return None
+    value = uint256(NAME, data, "decimals")
+    return value if value <= 255 else None
+
+
+def with_decimals(token: Token, decimals: int | None) -> Token:
+    """``token`` with the decimals read from the node when it did not carry them."""
+    if token.decimals is not None or decimals is None:
+        return token
+    standard = token.standard if token.standard != "unknown" else "erc20"
+    return Token(chain=token.chain, address=token.address, standard=standard,
+                 decimals=decimals, symbol=token.symbol)
 
 
 def check_block(number: int, header: Header | None) -> Header:
