@@ -9,7 +9,8 @@ the transport's. It adds what every node protocol needs:
   inside each batch), so recorded answers replay whatever was asked before;
 - a fallback to single calls when the node refuses batching: it answers a batch with
   an error object or anything but a list (or a list answering none of the ids), or with
-  an HTTP 4xx status that is not about credentials or rate. After one refusal the helper stops batching for its lifetime.
+  an HTTP 4xx status that is not about credentials or rate. After one refusal the
+  helper stops batching for its lifetime.
   Calls missing from a batch answer (some nodes cap the batch size) are asked singly;
 - JSON-RPC error objects turned into :mod:`asof.errors`, carrying the node's own
   message, the method as ``field`` and ``{"code", "message", "data", "method"}`` as

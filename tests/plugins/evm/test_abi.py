@@ -46,12 +46,14 @@ def test_address_topics_round_trip(address: str) -> None:
 @given(junk)
 @settings(max_examples=300)
 def test_junk_is_a_response_error_naming_the_field(value: Any) -> None:
+    fields: list[str | None] = []
     for read in (lambda v: quantity("evm", v, "f"), lambda v: data_bytes("evm", v, "f"),
                  lambda v: topic_address("evm", v, "f")):
         try:
             read(value)
         except ResponseError as error:
-            assert error.field == "f"
+            fields.append(error.field)
+    assert set(fields) <= {"f"}
 
 
 def test_short_words_and_dirty_topics_are_refused() -> None:
