@@ -231,7 +231,7 @@ async def test_other_chains_use_their_configured_url(
             base = Wallet(chain="base", address=world.wallet)
             answer = await asof.balance_at(base, native_token("base"), Point(block=1))
             assert answer.amount.raw == node.eth_balance(world.wallet, 1)
-            # ethereum still goes to the default base URL, where nothing listens here
+            # a chain with no configured node is declared, and declined when asked
             polygon = Wallet(chain="polygon", address=world.wallet)
             route = asof.route("polygon", "balance_at")
             assert "evm" in [s.provider for s in route.usable]
