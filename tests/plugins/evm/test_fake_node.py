@@ -215,6 +215,20 @@ async def test_a_foreign_cursor_is_refused(asof_client_factory: Any) -> None:
 
 
 @pytest.mark.anyio
+async def test_a_cursor_of_another_query_is_refused(asof_client_factory: Any) -> None:
+    node = FakeNode(max_log_range=None)
+    with_transfers(node)
+    async with client(asof_client_factory, node, "[providers.evm]\nlog_chunk = 10\n") as asof:
+        _, page = await asof.fetch_page(history_query(page_size=1), None, provider="evm")
+        assert page.cursor is not None
+        other = HistoryQuery(capability=Capability.BALANCE_HISTORY,
+                             wallets=(Wallet(chain="ethereum", address=OTHER),),
+                             tokens=(TOKEN,), page_size=1)
+        with pytest.raises(Exception, match="belongs to another query"):
+            await asof.fetch_page(other, page.cursor, provider="evm")
+
+
+@pytest.mark.anyio
 async def test_a_chain_without_a_node_is_declined(asof_client_factory: Any) -> None:
     node = FakeNode()
     async with client(asof_client_factory, node) as asof:

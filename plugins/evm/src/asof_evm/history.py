@@ -75,9 +75,12 @@ async def history_page(
         ))
         state: dict[str, Any] = {"next": window.first, "last": window.last,
                                  "chunk": int(ctx.options.get("log_chunk", LOG_CHUNK)),
-                                 "dec": decimals}
+                                 "dec": decimals, "of": _asked(query)}
     else:
         state = _read_cursor(cursor)
+        if state.get("of") != _asked(query):
+            raise InputError("this cursor belongs to another query (wallet, tokens or "
+                             "window differ)", field="cursor", value=cursor)
         running = RunningBalances.from_state(wallet, NAME, state["bal"])
     by_address = {t.address: _token(t, state["dec"]) for t in tokens}
     size = query.page_size or _DEFAULT_PAGE
@@ -107,6 +110,13 @@ async def history_page(
         return Page(items=tuple(records), cursor=None)
     state["bal"] = running.state()
     return Page(items=tuple(records), cursor=pack_cursor(state, prefix=_PREFIX))
+
+
+def _asked(query: HistoryQuery) -> list[str]:
+    """What a cursor is bound to: the chain, the wallet, the tokens and the window."""
+    bounds = [str(query.start), str(query.end)]
+    return [query.chain, query.wallets[0].address, *sorted(t.address for t in query.tokens),
+            *bounds]
 
 
 def _token(token: Token, decimals: Mapping[str, Any]) -> Token:
