@@ -105,15 +105,6 @@ def moments(world: World) -> Iterable[int]:
     yield from (GENESIS - 5, JAN10 - 5, JAN10 + 3600)
 
 
-def expected_block(world: World, second: int) -> int | None:
-    """The last block whose timestamp is at or before ``second``, by a scan."""
-    found = None
-    for block in range(world.latest + 1):
-        if world.node.timestamp(block) <= second:
-            found = block
-    return found
-
-
 @pytest.mark.anyio
 async def test_every_answer_at_a_time_equals_the_state_of_the_last_block_at_or_before(
     world: World, asof_client_factory: Any
