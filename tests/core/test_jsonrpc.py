@@ -130,6 +130,8 @@ REFUSALS = {
     "error object": Response(200, text=json.dumps(
         {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "batch disabled"}})),
     "not a list": Response(200, text=json.dumps({"ok": True})),
+    "list of errors": Response(200, text=json.dumps([
+        {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "no batches"}}])),
     "http 400": Response(400, text="batch requests are not supported"),
     "http 405": Response(405, text="method not allowed"),
     "http 413": Response(413, text="too large"),

@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any, TypeVar, cast
 
 from asof.config import Config, load_config
-from asof.errors import InputError
+from asof.errors import InputError, NoRoute, ProviderError
 from asof.plugins import PluginSet, PluginStatus, load_plugins
 from asof.points import PointLike, TimeLike, parse_point, parse_time
 from asof.queries import BalanceQuery, HistoryQuery
@@ -41,9 +41,10 @@ from asof.records import (
     Token,
     Wallet,
 )
-from asof.router import ArchiveLike, Route, Router
+from asof.router import ARCHIVE, ArchiveLike, Route, Router
 from asof.tokens import resolve_token
 from asof.transport import Transport
+from asof.verify import Verification
 
 __all__ = ["AsyncClient", "WalletLike"]
 
@@ -171,6 +172,31 @@ class AsyncClient:
         what = resolve_token(who.chain, token)
         point = parse_point(at, field="at")
         return await self.router.balance_at(BalanceQuery(wallet=who, token=what, point=point))
+
+    async def verify_balance(
+        self,
+        wallet: WalletLike,
+        token: str | Token,
+        at: PointLike,
+        *,
+        chain: str | None = None,
+    ) -> Verification:
+        """:meth:`balance_at`, then the same question asked of a second provider that
+        serves it (neither the first answer's provider nor the archive), compared.
+
+        When no second provider can answer, the verification carries the reason
+        instead of a second answer; the second answer is never archived.
+        """
+        who = _wallet(wallet, chain)
+        what = resolve_token(who.chain, token)
+        query = BalanceQuery(wallet=who, token=what, point=parse_point(at, field="at"))
+        answer = await self.router.balance_at(query)
+        try:
+            check = await self.router.balance_at(
+                query, exclude=(answer.provider, ARCHIVE))
+        except (NoRoute, ProviderError) as exc:
+            return Verification(answer=answer, check=None, reason=str(exc))
+        return Verification(answer=answer, check=check)
 
     async def pages(self, query: HistoryQuery) -> AsyncIterator[tuple[str, Page[Any]]]:
         """Every page of a history query with the name of the provider that gave it."""

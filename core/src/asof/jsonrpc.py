@@ -8,8 +8,9 @@ the transport's. It adds what every node protocol needs:
   body), with ids that depend only on the request (``1`` for a single call, ``1..n``
   inside each batch), so recorded answers replay whatever was asked before;
 - a fallback to single calls when the node refuses batching: it answers a batch with
-  an error object or anything but a list, or with an HTTP 4xx status that is not about
-  credentials or rate. After one refusal the helper stops batching for its lifetime.
+  an error object or anything but a list (or a list answering none of the ids), or with
+  an HTTP 4xx status that is not about credentials or rate. After one refusal the
+  helper stops batching for its lifetime.
   Calls missing from a batch answer (some nodes cap the batch size) are asked singly;
 - JSON-RPC error objects turned into :mod:`asof.errors`, carrying the node's own
   message, the method as ``field`` and ``{"code", "message", "data", "method"}`` as
@@ -172,6 +173,8 @@ class JsonRpc:
         for item in answer:
             if isinstance(item, Mapping) and type(item.get("id")) is int:
                 by_id[item["id"]] = item
+        if not by_id:  # a list of errors without ids: a refusal in list form
+            self.batching = False
         out: list[Any] = []
         for index, (method, params) in enumerate(calls, start=1):
             if index in by_id:

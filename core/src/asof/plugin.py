@@ -33,13 +33,23 @@ What it holds:
   (:func:`format_time`, :func:`parse_time`, :func:`to_epoch`), chains and tokens
   (:func:`resolve_chain`, :func:`native_token`, :func:`normalize_address`), and JSON-RPC
   2.0 over the provider's session (:class:`JsonRpc`, :data:`Call`, :func:`rpc_code`,
-  :func:`rpc_error`).
+  :func:`rpc_error`), token transfer lists to balance changes (:class:`Transfer`,
+  :class:`RunningBalances`, :func:`cut_at_block`) and time windows to block ranges
+  (:func:`block_window`, :func:`last_block_at_or_before`, :class:`BlockWindow`,
+  :func:`floor_seconds`, :func:`ceil_seconds`).
 """
 
 from __future__ import annotations
 
 from asof.addresses import normalize_address
-from asof.chains import resolve_chain
+from asof.blocks import (
+    BlockWindow,
+    block_window,
+    ceil_seconds,
+    floor_seconds,
+    last_block_at_or_before,
+)
+from asof.chains import Family, known_chains, resolve_chain
 from asof.context import ProviderContext, ProviderHTTP
 from asof.cursors import foreign_cursor, pack_cursor, unpack_cursor
 from asof.derive import (
@@ -52,6 +62,7 @@ from asof.derive import (
 from asof.errors import (
     AsofError,
     AuthenticationError,
+    ConfigError,
     InputError,
     InvalidAddress,
     InvalidPoint,
@@ -99,6 +110,7 @@ from asof.records import (
 )
 from asof.strict import Field, strict
 from asof.tokens import EVM_NATIVE_ADDRESS, native_token
+from asof.transfers import RunningBalances, Transfer, cut_at_block
 
 __all__ = [
     "EVM_NATIVE_ADDRESS",
@@ -111,13 +123,16 @@ __all__ = [
     "BalanceChange",
     "BalanceQuery",
     "BlockRef",
+    "BlockWindow",
     "BodyCheck",
     "BodyError",
     "Call",
     "Capability",
     "ChainSupport",
+    "ConfigError",
     "Cost",
     "Credential",
+    "Family",
     "Field",
     "HistoryItem",
     "HistoryQuery",
@@ -145,9 +160,11 @@ __all__ = [
     "RateLimited",
     "ResponseError",
     "RetryableError",
+    "RunningBalances",
     "SupportStatus",
     "Token",
     "TokenHolding",
+    "Transfer",
     "TransportError",
     "UnknownChain",
     "UpstreamError",
@@ -155,11 +172,17 @@ __all__ = [
     "at_or_before",
     "balance_from_changes",
     "balance_from_ledger",
+    "block_window",
+    "ceil_seconds",
     "change_order",
+    "cut_at_block",
     "error_for_status",
+    "floor_seconds",
     "foreign_cursor",
     "format_time",
     "hookimpl",
+    "known_chains",
+    "last_block_at_or_before",
     "ledger_order",
     "native_token",
     "normalize_address",

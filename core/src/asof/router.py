@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -256,6 +256,11 @@ class Router:
             extra: dict[str, Any] = {}
             if self._clock is not None:
                 extra["clock"] = self._clock
+            if settings.info.chain_urls:
+                extra["chain_http"] = {
+                    chain: self.transport.session_for(settings, base_url=url)
+                    for chain, url in settings.chain_urls.items()
+                }
             self._contexts[name] = ProviderContext(
                 provider=name,
                 http=session,
@@ -327,15 +332,22 @@ class Router:
         error.__cause__ = last
         return error
 
-    async def balance_at(self, query: BalanceQuery) -> BalanceAt:
-        """Answer a balance query from the archive or the first provider that can."""
-        if self.archive is not None:
+    async def balance_at(
+        self, query: BalanceQuery, *, exclude: Collection[str] = ()
+    ) -> BalanceAt:
+        """Answer a balance query from the archive or the first provider that can.
+
+        ``exclude`` names providers not to ask (``archive`` among them skips the
+        archive); an answer got with ``exclude`` (a second opinion) is not archived.
+        """
+        if self.archive is not None and ARCHIVE not in exclude:
             stored = self.archive.lookup_balance(query)
             if stored is not None:
                 return stored
         route, names = self._providers(query.chain, Capability.BALANCE_AT)
+        names = [name for name in names if name not in exclude]
         _, answer = await self._first_answer(route, names, "balance_at", BalanceAt, query=query)
-        if self.archive is not None:
+        if self.archive is not None and not exclude:
             self.archive.record_balance(answer)
         return cast(BalanceAt, answer)
 

@@ -36,6 +36,8 @@ class ProviderSettings:
 
     info: ProviderInfo
     base_url: str
+    #: one URL per canonical chain name, for a provider that declares ``chain_urls``
+    chain_urls: Mapping[str, str] = attrs.field(factory=dict, hash=False)
     network: str | None = None
     credentials: tuple[tuple[Credential, Secret], ...] = ()
     unset: tuple[tuple[Credential, str], ...] = ()

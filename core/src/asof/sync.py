@@ -40,6 +40,7 @@ from asof.records import (
     Token,
 )
 from asof.router import Route
+from asof.verify import Verification
 
 __all__ = ["Client"]
 
@@ -157,6 +158,16 @@ class Client:
 
         async def run() -> BalanceAt:
             return await self._async.balance_at(wallet, token, at, chain=chain)
+
+        return self._call(run)
+
+    def verify_balance(
+        self, wallet: WalletLike, token: str | Token, at: PointLike, *, chain: str | None = None
+    ) -> Verification:
+        """See :meth:`AsyncClient.verify_balance`."""
+
+        async def run() -> Verification:
+            return await self._async.verify_balance(wallet, token, at, chain=chain)
 
         return self._call(run)
 

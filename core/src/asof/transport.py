@@ -249,10 +249,13 @@ class Transport:
             timeout=self.timeout if timeout is None else timeout,
         )
 
-    def session_for(self, settings: ProviderSettings) -> ProviderSession:
+    def session_for(
+        self, settings: ProviderSettings, *, base_url: str | None = None
+    ) -> ProviderSession:
         """A session built from one provider's resolved settings (see
-        :meth:`asof.config.Config.provider_settings`): credentials, base URL, rate limit
-        and timeout. A missing required credential raises
+        :meth:`asof.config.Config.provider_settings`): credentials, base URL (unless
+        ``base_url`` is given, as for one chain's URL), rate limit and timeout. A missing
+        required credential raises
         :class:`~asof.errors.AuthenticationError` saying how to set it."""
         for cred, where in settings.unset:
             if cred.required:
@@ -261,7 +264,7 @@ class Transport:
                 )
         return self.session(
             settings.info,
-            base_url=settings.base_url,
+            base_url=base_url or settings.base_url,
             credentials=settings.credentials,
             rate_limit=settings.rate_limit,
             timeout=settings.timeout,

@@ -24,12 +24,13 @@ from asof.cli.common import (
     stderr_console,
     stdout_console,
 )
-from asof.records import BalanceAt, BlockRef, Capability, ChainSupport, Point, Wallet
+from asof.records import BalanceAt, BlockRef, Capability, ChainSupport, Point, Token, Wallet
 from asof.tokens import resolve_token
 
 if TYPE_CHECKING:
     from asof.client import AsyncClient
     from asof.router import Route
+    from asof.verify import Verification
 
 #: The route step name the router gives the archive.
 ARCHIVE = "archive"
@@ -353,9 +354,12 @@ def balance_view(answer: BalanceAt) -> dict[str, Any]:
 @click.option("--at", "at", type=POINT, required=True,
               help="The moment: a time or date (UTC unless an offset is given), epoch "
               "seconds, or slot:N / block:N.")
+@click.option("--verify", is_flag=True,
+              help="Ask a second provider that serves the question and report whether it "
+              "agrees (exit status 1 when it differs).")
 @output_option
 @pass_state
-def balance_at(state: CliState, wallet: Wallet, token: str, at: Point) -> None:
+def balance_at(state: CliState, wallet: Wallet, token: str, at: Point, verify: bool) -> None:
     """A wallet's balance of one token as of a moment.
 
     TOKEN is an address or mint, or a symbol from the built-in registry (the native
@@ -368,8 +372,12 @@ def balance_at(state: CliState, wallet: Wallet, token: str, at: Point) -> None:
       asof balance-at solana:GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz USDC --at 2025-01-10
       asof balance-at solana:GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz SOL --at slot:313000000
       asof balance-at eth:0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045 ETH --at 2025-01-10T12:00+02:00
+      asof balance-at eth:0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045 ETH --at 2025-01-10 --verify
     """
     resolved = resolve_token(wallet.chain, token)
+    if verify:
+        _verified(state, wallet, resolved, at)
+        return
 
     async def ask(client: AsyncClient) -> BalanceAt:
         return await client.balance_at(wallet, resolved, at)
@@ -379,6 +387,27 @@ def balance_at(state: CliState, wallet: Wallet, token: str, at: Point) -> None:
         emit(state, balance_view(answer))
     else:
         emit(state, answer)
+
+
+def _verified(state: CliState, wallet: Wallet, token: Token, at: Point) -> None:
+    """``balance-at --verify``: the answer, a second provider's, and the verdict."""
+
+    async def ask(client: AsyncClient) -> Verification:
+        return await client.verify_balance(wallet, token, at)
+
+    found = run_client(state, ask)
+    verdict = found.describe()
+    if state.format == "table":
+        view = balance_view(found.answer)
+        if found.check is not None:
+            view["verified by"] = f"{found.check.provider}: {_as_of_text(found.check)}"
+        view["verification"] = verdict
+        emit(state, view)
+    else:
+        emit(state, [found.answer] if found.check is None else [found.answer, found.check])
+        stderr_console().print(Text(verdict))
+    if found.agree is False:
+        raise SystemExit(1)
 
 
 #: The commands this module adds to the ``asof`` group.
