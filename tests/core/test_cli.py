@@ -436,16 +436,19 @@ class FakeArchive:
     def lookup_balance(self, query: object) -> None:
         return None
 
-    def record_balance(self, answer: object) -> None:
+    def record_balance(self, answer: object, **kwargs: object) -> None:
         pass
+
+    def explain_balance(self, query: object) -> tuple[bool, list[str]]:
+        return False, ["covers nothing"]
 
     def lookup_history(self, query: object) -> None:
         return None
 
-    def record_page(self, *args: object) -> None:
+    def record_page(self, *args: object, **kwargs: object) -> None:
         pass
 
-    def complete_history(self, *args: object) -> None:
+    def complete_history(self, *args: object, **kwargs: object) -> None:
         pass
 
 

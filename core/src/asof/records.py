@@ -383,16 +383,22 @@ class Page(Generic[T]):
 @attrs.frozen(kw_only=True)
 class HistoryScope:
     """What a provider's ``balance_history`` covers on a chain, so that the archive knows
-    which balances a stored history proves.
+    which balances a stored history proves (see ``docs/archive.md``).
 
     - ``native``: the native coin's balance changes are included.
     - ``standards``: the token standards whose changes are included (``("erc20",)``,
       ``("spl", "token-2022")``); ``None`` means every standard.
-    - ``token_accounts``: ``"all"`` when every token account of the wallet is reported
-      (Solana), ``"changed"`` when only accounts that changed inside the range are.
+    - ``token_accounts``: ``"all"`` when the changes of every token account of the
+      wallet are reported (Solana: not only the associated account), ``"changed"`` when
+      only accounts that changed inside the range appear at all. Either way an account
+      that did not change inside a window is absent unless ``opening_balances`` says
+      otherwise.
     - ``opening_balances``: the history carries, for every token (and token account)
-      holding a balance at the range start, a record of that balance, so that a window
-      that does not start at the wallet's first activity still proves balances.
+      holding a balance at the range start, a record of that balance stamped at or
+      after the start, so that a window that does not start at the wallet's first
+      activity still proves balances. Without it only a history from the wallet's
+      beginning proves a balance (an account that did not change inside the window is
+      invisible).
 
     A plugin that declares no scope is treated conservatively: its history proves
     balances only for tokens it returned records for, and never a zero for a token it
@@ -411,6 +417,27 @@ class HistoryScope:
         if self.standards is not None:
             object.__setattr__(self, "standards", tuple(self.standards))
 
+    def covers(self, token: Token) -> bool:
+        """Whether the history includes every balance change of ``token``: the native
+        coin when ``native``; another token when its standard is known and listed (or
+        every standard is)."""
+        if token.is_native:
+            return self.native
+        if self.standards is None:
+            return True
+        return token.standard in self.standards
+
+    def describe(self) -> str:
+        """A short phrase: ``native and erc20 only, opening balances``."""
+        kinds = "every token" if self.standards is None else "/".join(self.standards)
+        if self.standards is None:
+            text = "every token" + ("" if self.native else " except the native coin")
+        else:
+            text = ("the native coin and " if self.native else "") + kinds + " only"
+        if self.opening_balances:
+            text += ", with opening balances"
+        return text
+
 
 @attrs.frozen(kw_only=True)
 class ChainSupport:
@@ -426,6 +453,10 @@ class ChainSupport:
     note: str | None = None
     #: what ``balance_history`` covers here; ``None``: undeclared, treated conservatively
     history_scope: HistoryScope | None = None
+    #: ``False`` when ``balance_at`` may undercount (for example a token held in several
+    #: token accounts read from one): the archive then prefers a proving history and
+    #: never builds on such an answer
+    balance_at_exact: bool = True
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "chain", resolve_chain(self.chain).name)
