@@ -393,6 +393,9 @@ class HistoryScope:
       only accounts that changed inside the range appear at all. Either way an account
       that did not change inside a window is absent unless ``opening_balances`` says
       otherwise.
+    - ``tokens``: when set, the addresses (mints) of the only tokens the history covers
+      (for example the one asset an exchange ledger keeps); ``native`` and
+      ``standards`` then add nothing.
     - ``opening_balances``: the history carries, for every token (and token account)
       holding a balance at the range start, a record of that balance stamped at or
       after the start, so that a window that does not start at the wallet's first
@@ -409,6 +412,7 @@ class HistoryScope:
     standards: tuple[str, ...] | None = None
     token_accounts: str = "all"
     opening_balances: bool = False
+    tokens: tuple[str, ...] | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.token_accounts not in ("all", "changed"):
@@ -416,11 +420,15 @@ class HistoryScope:
                              value=self.token_accounts)
         if self.standards is not None:
             object.__setattr__(self, "standards", tuple(self.standards))
+        if self.tokens is not None:
+            object.__setattr__(self, "tokens", tuple(self.tokens))
 
     def covers(self, token: Token) -> bool:
         """Whether the history includes every balance change of ``token``: the native
         coin when ``native``; another token when its standard is known and listed (or
-        every standard is)."""
+        every standard is); only the listed ones when ``tokens`` is set."""
+        if self.tokens is not None:
+            return token.address in self.tokens
         if token.is_native:
             return self.native
         if self.standards is None:
@@ -428,12 +436,14 @@ class HistoryScope:
         return token.standard in self.standards
 
     def describe(self) -> str:
-        """A short phrase: ``native and erc20 only, opening balances``."""
-        kinds = "every token" if self.standards is None else "/".join(self.standards)
-        if self.standards is None:
-            text = "every token" + ("" if self.native else " except the native coin")
+        """A short phrase: ``erc20 only, native excluded, with opening balances``."""
+        if self.tokens is not None:
+            text = "only " + ", ".join(self.tokens)
+        elif self.standards is None:
+            text = "every token" + ("" if self.native else ", native excluded")
         else:
-            text = ("the native coin and " if self.native else "") + kinds + " only"
+            text = "/".join(self.standards) + " only" + \
+                (", native included" if self.native else ", native excluded")
         if self.opening_balances:
             text += ", with opening balances"
         return text

@@ -254,9 +254,11 @@ def _from_history(r: StorageReader, wallet: Wallet, token: Token, point: Point,
 
 def _from_ledger(r: StorageReader, wallet: Wallet, token: Token,
                  point: Point) -> BalanceAt | None:
-    """A venue account's balance from its stored ledger (time points only)."""
+    """A venue account's balance from its stored ledger (time points only), for the
+    token its declared scope covers (undeclared: the venue's own asset only)."""
     if point.time is None:
         return None
+    venue_asset = resolve_chain(wallet.chain).native_symbol
     decimals = token.decimals if token.decimals is not None else \
         resolve_chain(wallet.chain).native_decimals
     if decimals is None:
@@ -264,7 +266,12 @@ def _from_ledger(r: StorageReader, wallet: Wallet, token: Token,
     pos = to_us(point.time)
     spans: dict[str, list[Span]] = {}
     for cov in r.coverage(wallet, capability=Capability.ACCOUNT_LEDGER.value, axis="time"):
-        if cov.scope == "*":
+        scope = cov.history_scope
+        if scope is None:
+            covered = venue_asset is not None and token.symbol == venue_asset
+        else:
+            covered = scope.covers(token)
+        if cov.scope == "*" and covered:
             start, end = cov.bounds
             spans.setdefault(cov.provider, []).append(Span(start, end, cov.provider))
     for provider in sorted(spans):

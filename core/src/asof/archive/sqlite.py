@@ -68,7 +68,8 @@ def dumps_scope(scope: HistoryScope | None) -> str | None:
         return None
     return json.dumps({"native": scope.native, "opening_balances": scope.opening_balances,
                        "standards": None if scope.standards is None else list(scope.standards),
-                       "token_accounts": scope.token_accounts},
+                       "token_accounts": scope.token_accounts,
+                       "tokens": None if scope.tokens is None else list(scope.tokens)},
                       sort_keys=True, separators=(",", ":"))
 
 
@@ -78,10 +79,12 @@ def loads_scope(text: str | None) -> HistoryScope | None:
         return None
     data = json.loads(text)
     standards = data.get("standards")
+    tokens = data.get("tokens")
     return HistoryScope(native=bool(data["native"]),
                         standards=None if standards is None else tuple(standards),
                         token_accounts=str(data["token_accounts"]),
-                        opening_balances=bool(data["opening_balances"]))
+                        opening_balances=bool(data["opening_balances"]),
+                        tokens=None if tokens is None else tuple(tokens))
 
 
 def _optional_int(value: Any) -> int | None:

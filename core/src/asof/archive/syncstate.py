@@ -126,7 +126,8 @@ def complete(w: StorageWriter, query: HistoryQuery, provider: str, *, now_us: in
     end = cut if query.end is None else min(to_us(query.end), cut)
     start = None if query.start is None else to_us(query.start)
     if start is None or end > start:
-        basis = scope if query.capability is Capability.BALANCE_HISTORY else None
+        basis = scope if query.capability in (Capability.BALANCE_HISTORY,
+                                              Capability.ACCOUNT_LEDGER) else None
         for wallet in query.wallets:
             for name in scopes(query):
                 w.coverage(Coverage(

@@ -8,7 +8,7 @@ as the venue ``pacifica``.
 from __future__ import annotations
 
 from asof.provider import Credential, Option, ProviderInfo, RateLimit
-from asof.records import Capability, ChainSupport, Token
+from asof.records import Capability, ChainSupport, HistoryScope, Token
 
 __all__ = [
     "CHAIN",
@@ -128,5 +128,8 @@ def chain_support() -> list[ChainSupport]:
             capabilities=(Capability.ACCOUNT_LEDGER, Capability.BALANCE_AT),
             derived=(Capability.BALANCE_AT,),
             note="account balance in USDC; balance_at read off the ledger",
+            # The ledger carries the account's USDC balance after every event, from the
+            # account's first event: it proves that balance and nothing else.
+            history_scope=HistoryScope(native=False, standards=(), tokens=(USDC.address,)),
         )
     ]
