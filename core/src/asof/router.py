@@ -242,6 +242,8 @@ class Router:
                                        support=support))
                 continue
             bits = ["derived from its history" if cap in support.derived else "direct"]
+            if cap is Capability.BALANCE_AT and not support.balance_at_exact:
+                bits.append("may undercount a token held in several token accounts")
             bits.append(str(support.status))
             if support.provider in preferred:
                 bits.append("preferred by configuration")
