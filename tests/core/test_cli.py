@@ -436,25 +436,29 @@ class FakeArchive:
     def lookup_balance(self, query: object) -> None:
         return None
 
-    def record_balance(self, answer: object) -> None:
+    def record_balance(self, answer: object, **kwargs: object) -> None:
         pass
+
+    def explain_balance(self, query: object) -> tuple[bool, list[str]]:
+        return False, ["covers nothing"]
 
     def lookup_history(self, query: object) -> None:
         return None
 
-    def record_page(self, *args: object) -> None:
+    def record_page(self, *args: object, **kwargs: object) -> None:
         pass
 
-    def complete_history(self, *args: object) -> None:
+    def complete_history(self, *args: object, **kwargs: object) -> None:
         pass
 
 
 @pytest.mark.parametrize(
     ("plugins", "summary"),
     [
-        ("memo", "the archive answers balance_at on solana where it covers the query, "
-                 "otherwise memo"),
-        ("", "only the archive can answer balance_at on solana, where it covers the query"),
+        ("memo", "the archive answers balance_at on solana where its coverage proves the "
+                 "answer, otherwise memo"),
+        ("", "only the archive can answer balance_at on solana, where its coverage proves "
+             "the answer"),
     ],
 )
 def test_route_with_the_archive_first(env: dict[str, str], plugins: str, summary: str) -> None:

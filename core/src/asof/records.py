@@ -414,16 +414,25 @@ class Page(Generic[T]):
 @attrs.frozen(kw_only=True)
 class HistoryScope:
     """What a provider's ``balance_history`` covers on a chain, so that the archive knows
-    which balances a stored history proves.
+    which balances a stored history proves (see ``docs/archive.md``).
 
     - ``native``: the native coin's balance changes are included.
     - ``standards``: the token standards whose changes are included (``("erc20",)``,
       ``("spl", "token-2022")``); ``None`` means every standard.
-    - ``token_accounts``: ``"all"`` when every token account of the wallet is reported
-      (Solana), ``"changed"`` when only accounts that changed inside the range are.
+    - ``token_accounts``: ``"all"`` when the changes of every token account of the
+      wallet are reported (Solana: not only the associated account), ``"changed"`` when
+      only accounts that changed inside the range appear at all. Either way an account
+      that did not change inside a window is absent unless ``opening_balances`` says
+      otherwise.
+    - ``tokens``: when set, the addresses (mints) of the only tokens the history covers
+      (for example the one asset an exchange ledger keeps); ``native`` and
+      ``standards`` then add nothing.
     - ``opening_balances``: the history carries, for every token (and token account)
-      holding a balance at the range start, a record of that balance, so that a window
-      that does not start at the wallet's first activity still proves balances.
+      holding a balance at the range start, a record of that balance stamped at or
+      after the start, so that a window that does not start at the wallet's first
+      activity still proves balances. Without it only a history from the wallet's
+      beginning proves a balance (an account that did not change inside the window is
+      invisible).
 
     A plugin that declares no scope is treated conservatively: its history proves
     balances only for tokens it returned records for, and never a zero for a token it
@@ -434,6 +443,7 @@ class HistoryScope:
     standards: tuple[str, ...] | None = None
     token_accounts: str = "all"
     opening_balances: bool = False
+    tokens: tuple[str, ...] | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.token_accounts not in ("all", "changed"):
@@ -441,6 +451,33 @@ class HistoryScope:
                              value=self.token_accounts)
         if self.standards is not None:
             object.__setattr__(self, "standards", tuple(self.standards))
+        if self.tokens is not None:
+            object.__setattr__(self, "tokens", tuple(self.tokens))
+
+    def covers(self, token: Token) -> bool:
+        """Whether the history includes every balance change of ``token``: the native
+        coin when ``native``; another token when its standard is known and listed (or
+        every standard is); only the listed ones when ``tokens`` is set."""
+        if self.tokens is not None:
+            return token.address in self.tokens
+        if token.is_native:
+            return self.native
+        if self.standards is None:
+            return True
+        return token.standard in self.standards
+
+    def describe(self) -> str:
+        """A short phrase: ``erc20 only, native excluded, with opening balances``."""
+        if self.tokens is not None:
+            text = "only " + ", ".join(self.tokens)
+        elif self.standards is None:
+            text = "every token" + ("" if self.native else ", native excluded")
+        else:
+            text = "/".join(self.standards) + " only" + \
+                (", native included" if self.native else ", native excluded")
+        if self.opening_balances:
+            text += ", with opening balances"
+        return text
 
 
 @attrs.frozen(kw_only=True)
@@ -457,6 +494,10 @@ class ChainSupport:
     note: str | None = None
     #: what ``balance_history`` covers here; ``None``: undeclared, treated conservatively
     history_scope: HistoryScope | None = None
+    #: ``False`` when ``balance_at`` may undercount (for example a token held in several
+    #: token accounts read from one): the archive then prefers a proving history and
+    #: never builds on such an answer
+    balance_at_exact: bool = True
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "chain", resolve_chain(self.chain).name)

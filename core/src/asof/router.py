@@ -4,7 +4,9 @@ A route is the ordered list of providers the router will try. It is built from e
 loaded plugin's chain declarations (``supported_chains``, or the cached answer of
 ``discover_chains`` after a refresh) and ordered by, in turn:
 
-1. the archive, which answers first wherever it covers the query;
+1. the archive (a step of its own, :attr:`RouteStep.archive`), which answers first
+   wherever its coverage proves the answer (see :mod:`asof.archive.rules`), for every
+   capability;
 2. the deployment's preference for the chain (``[routes]`` in the configuration,
    ``"chain.capability"`` before ``"chain"``);
 3. each declaration's ``preference`` (higher first; direct answers declare higher than
@@ -41,14 +43,15 @@ from asof.errors import (
 )
 from asof.plugins import PluginSet
 from asof.queries import BalanceQuery, HistoryQuery
-from asof.records import BalanceAt, Capability, ChainSupport, HistoryItem, Page
+from asof.records import BalanceAt, Capability, ChainSupport, HistoryItem, HistoryScope, Page
 from asof.transport import Transport
 from asof.wire import from_data, to_data
 
-__all__ = ["ArchiveLike", "Route", "RouteStep", "Router"]
+__all__ = ["ARCHIVE", "ArchiveLike", "Route", "RouteStep", "Router"]
 
 log = logging.getLogger("asof.router")
 
+#: The name the archive's route step carries.
 ARCHIVE = "archive"
 
 
@@ -59,8 +62,13 @@ class ArchiveLike(Protocol):
         """A stored or derivable answer, or ``None`` when the archive does not cover it."""
         ...
 
-    def record_balance(self, answer: BalanceAt) -> None:
-        """Keep a provider's answer (the archive decides whether it is final)."""
+    def record_balance(self, answer: BalanceAt, *, exact: bool | None = None) -> None:
+        """Keep a provider's answer (the archive decides whether it is final);
+        ``exact`` is the provider's declared ``balance_at_exact``."""
+        ...
+
+    def explain_balance(self, query: BalanceQuery) -> tuple[bool, list[str]]:
+        """Whether the archive answers ``query`` and why (or why not), one line each."""
         ...
 
     def lookup_history(self, query: HistoryQuery) -> Sequence[HistoryItem] | None:
@@ -68,12 +76,15 @@ class ArchiveLike(Protocol):
         ...
 
     def record_page(
-        self, query: HistoryQuery, provider: str, page: Page[Any], cursor: str | None
+        self, query: HistoryQuery, provider: str, page: Page[Any], cursor: str | None,
+        *, scope: HistoryScope | None = None,
     ) -> None:
-        """Keep one fetched page; ``cursor`` is the one the page was fetched with."""
+        """Keep one fetched page; ``cursor`` is the one the page was fetched with and
+        ``scope`` what the provider declared its history covers."""
         ...
 
-    def complete_history(self, query: HistoryQuery, provider: str) -> None:
+    def complete_history(self, query: HistoryQuery, provider: str, *,
+                         scope: HistoryScope | None = None) -> None:
         """Mark the query's range as fully fetched from ``provider``."""
         ...
 
@@ -86,6 +97,7 @@ class RouteStep:
     usable: bool
     reason: str
     support: ChainSupport | None = None
+    archive: bool = False  #: this step is the archive, not a provider
 
 
 @attrs.frozen(kw_only=True)
@@ -217,9 +229,10 @@ class Router:
             return (rank, derived, -support.preference, support.provider)
 
         steps: list[RouteStep] = []
-        if self.archive is not None and cap is not Capability.HOLDINGS_HISTORY:
-            steps.append(RouteStep(provider=ARCHIVE, usable=True,
-                                   reason="answers first where it covers the query"))
+        if self.archive is not None:
+            steps.append(RouteStep(provider=ARCHIVE, usable=True, archive=True,
+                                   reason="answers first where its coverage proves the "
+                                   "answer"))
         for support in sorted(serving, key=order):
             name = support.provider
             if name in self._missing:
@@ -227,6 +240,8 @@ class Router:
                                        support=support))
                 continue
             bits = ["derived from its history" if cap in support.derived else "direct"]
+            if cap is Capability.BALANCE_AT and not support.balance_at_exact:
+                bits.append("may undercount a token held in several token accounts")
             bits.append(str(support.status))
             if support.provider in preferred:
                 bits.append("preferred by configuration")
@@ -273,8 +288,25 @@ class Router:
 
     def _providers(self, chain: str, capability: Capability) -> tuple[Route, list[str]]:
         route = self.route(chain, capability)
-        names = [s.provider for s in route.usable if s.provider != ARCHIVE]
+        names = [s.provider for s in route.usable if not s.archive]
         return route, names
+
+    def _support(self, route: Route, name: str) -> ChainSupport | None:
+        return next((s.support for s in route.steps if s.provider == name and not s.archive),
+                    None)
+
+    def route_for(self, query: BalanceQuery) -> Route:
+        """The route of one balance question: the archive step says whether the archive
+        can answer it and why not (coverage, scope, finality)."""
+        route = self.route(query.chain, Capability.BALANCE_AT)
+        explain = getattr(self.archive, "explain_balance", None)
+        if explain is None:
+            return route
+        answers, lines = explain(query)
+        reason = ("answers: " if answers else "cannot answer: ") + "; ".join(lines)
+        steps = tuple(attrs.evolve(s, usable=answers, reason=reason) if s.archive else s
+                      for s in route.steps)
+        return attrs.evolve(route, steps=steps)
 
     async def _first_answer(
         self,
@@ -335,21 +367,43 @@ class Router:
     async def balance_at(
         self, query: BalanceQuery, *, exclude: Collection[str] = ()
     ) -> BalanceAt:
-        """Answer a balance query from the archive or the first provider that can.
+        """Answer a balance query by its route: the archive where it proves the answer,
+        else the first provider that can. With no provider left, the error says what
+        the archive is missing and which ``asof sync`` would supply it.
 
         ``exclude`` names providers not to ask (``archive`` among them skips the
         archive); an answer got with ``exclude`` (a second opinion) is not archived.
         """
-        if self.archive is not None and ARCHIVE not in exclude:
+        route, names = self._providers(query.chain, Capability.BALANCE_AT)
+        names = [name for name in names if name not in exclude]
+        use_archive = self.archive is not None and ARCHIVE not in exclude
+        if use_archive and any(s.archive for s in route.usable):
+            assert self.archive is not None
             stored = self.archive.lookup_balance(query)
             if stored is not None:
                 return stored
-        route, names = self._providers(query.chain, Capability.BALANCE_AT)
-        names = [name for name in names if name not in exclude]
-        _, answer = await self._first_answer(route, names, "balance_at", BalanceAt, query=query)
+        try:
+            name, answer = await self._first_answer(route, names, "balance_at", BalanceAt,
+                                                    query=query)
+        except NoRoute as exc:
+            if not use_archive:
+                raise
+            error = NoRoute(f"no provider could answer {route.capability} on {route.chain}",
+                            reasons=[*exc.reasons, (ARCHIVE, self._archive_gap(query))])
+            raise error from exc.__cause__
         if self.archive is not None and not exclude:
-            self.archive.record_balance(answer)
+            support = self._support(route, name)
+            self.archive.record_balance(
+                answer, exact=None if support is None else support.balance_at_exact)
         return cast(BalanceAt, answer)
+
+    def _archive_gap(self, query: BalanceQuery) -> str:
+        explain = getattr(self.archive, "explain_balance", None)
+        lines = ["it does not prove this balance"] if explain is None else explain(query)[1]
+        wallet = query.wallet
+        return ("; ".join(lines) + f"; `asof sync {wallet}` (from the beginning of its "
+                "history, with a provider whose declared scope includes "
+                f"{query.token}) would supply it")
 
     async def fetch_page(
         self, query: HistoryQuery, cursor: str | None = None, *, provider: str | None = None
@@ -366,7 +420,9 @@ class Router:
             query=query, cursor=cursor,
         )
         if self.archive is not None:
-            self.archive.record_page(query, name, page, cursor)
+            support = self._support(route, name)
+            self.archive.record_page(query, name, page, cursor,
+                                     scope=None if support is None else support.history_scope)
         return name, cast(Page[Any], page)
 
     async def pages(self, query: HistoryQuery) -> AsyncIterator[tuple[str, Page[Any]]]:

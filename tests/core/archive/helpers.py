@@ -15,6 +15,7 @@ from asof.records import (
     BalanceChange,
     BlockRef,
     Capability,
+    HistoryScope,
     LedgerEntry,
     Point,
     Provenance,
@@ -68,12 +69,19 @@ def change(
     )
 
 
+#: The scope of a history of every token and token account, with opening balances.
+FULL = HistoryScope(opening_balances=True)
+
+
 def covered(start: datetime | None, end: datetime, *, wallet: Wallet = WALLET,
             scope: str = "*", provider: str = "hist",
-            capability: Capability = Capability.BALANCE_HISTORY) -> Coverage:
-    """Coverage of a time range."""
+            capability: Capability = Capability.BALANCE_HISTORY,
+            history_scope: HistoryScope | None = FULL) -> Coverage:
+    """Coverage of a time range (a balance history of declared ``history_scope``)."""
     return Coverage(capability=capability, provider=provider, wallet=wallet, scope=scope,
-                    start=start, end=end)
+                    start=start, end=end,
+                    history_scope=history_scope
+                    if capability is Capability.BALANCE_HISTORY else None)
 
 
 def balance_query(point: datetime | int, *, wallet: Wallet = WALLET,

@@ -14,7 +14,7 @@ from asof import hookimpl
 from asof.context import ProviderContext
 from asof.provider import ProviderInfo
 from asof.queries import HistoryQuery
-from asof.records import Capability, ChainSupport, HistoryItem, Page
+from asof.records import Capability, ChainSupport, HistoryItem, HistoryScope, Page
 
 from .helpers import at, change
 
@@ -39,7 +39,8 @@ class HistoryProvider:
     @hookimpl
     def supported_chains(self) -> Iterable[ChainSupport]:
         return [ChainSupport(provider=self.name, chain="solana",
-                             capabilities=(Capability.BALANCE_HISTORY,))]
+                             capabilities=(Capability.BALANCE_HISTORY,),
+                             history_scope=HistoryScope(opening_balances=True))]
 
     @hookimpl
     async def history_page(self, ctx: ProviderContext, query: HistoryQuery,

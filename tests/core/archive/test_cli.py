@@ -64,11 +64,14 @@ def test_example_series_offline() -> None:
                                            ("2025-03-01T00:00:00Z", "3110.25")]
 
 
-def test_example_sums_token_accounts_and_refuses_before_the_first_change() -> None:
+def test_example_sums_token_accounts_and_refuses_before_its_window() -> None:
     base = ["--config", str(EXAMPLES / "asof.toml"), "balance-at", EXAMPLE_WALLET, "USDC"]
     summed = invoke([*base, "--at", "2025-03-25", "--format", "json"])
     assert json.loads(summed.stdout)["amount"]["raw"] == "660250000"
-    early = invoke([*base, "--at", "2025-01-02"])
+    # The file declares opening balances at 2025-01-01: none, so zero before 01-03.
+    opening = invoke([*base, "--at", "2025-01-02", "--format", "json"])
+    assert json.loads(opening.stdout)["amount"]["raw"] == "0"
+    early = invoke([*base, "--at", "2024-12-31"])
     assert early.exit_code != 0
     assert "no provider could answer" in early.stderr
 
@@ -81,9 +84,10 @@ def test_series_formats_and_unknown_points(config: Path) -> None:
     table = invoke(args)
     assert table.exit_code == 0, table.output
     assert "1.5 USDC" in table.stdout
-    assert "2 of 5 point(s) are outside" in table.stderr
+    assert "1 of 5 point(s) are outside" in table.stderr
     data = json.loads(invoke([*args, "--format", "json"]).stdout)
-    assert [row["raw"] for row in data] == [None, None, "1500000", "1500000", "2"]
+    # Opening balances declared at the 2nd (none): zero there.
+    assert [row["raw"] for row in data] == [None, "0", "1500000", "1500000", "2"]
     assert data[2]["value"] == "1.500000"
     csv_text = invoke([*args, "--format", "csv", "--every", "12h"]).stdout
     assert csv_text.splitlines()[0].startswith("time,balance,value,raw")

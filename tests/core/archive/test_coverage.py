@@ -14,11 +14,12 @@ import pytest
 
 from asof.archive import Archive, Coverage
 from asof.errors import InvalidRange
-from asof.records import Capability, Page
+from asof.records import Capability, HistoryScope, Page
 
 from .helpers import (
     ACCOUNT_A,
     ACCOUNT_B,
+    FULL,
     OTHER,
     SOL,
     USDC,
@@ -57,9 +58,17 @@ def test_just_before_at_and_after_a_change(stocked: Archive) -> None:
     assert raw(stocked, at(10, 8) + US) == 250
 
 
-def test_before_the_first_change_in_range_goes_remote(stocked: Archive) -> None:
-    assert raw(stocked, at(1)) is None  # the covered range starts here: balance unknown
-    assert raw(stocked, at(5, 12) - US) is None
+def test_before_the_first_change_in_range_goes_remote(archive: Archive) -> None:
+    # A window without opening balances: before its first change the balance is unknown.
+    archive.add([covered(at(1), at(31), history_scope=HistoryScope()),
+                 change(at(5, 12), 100)])
+    assert raw(archive, at(1)) is None  # the covered range starts here: balance unknown
+    assert raw(archive, at(5, 12) - US) is None
+
+
+def test_opening_balances_prove_the_stretch_before_the_first_change(stocked: Archive) -> None:
+    assert raw(stocked, at(1)) == 0  # declared opening balances: none at the start
+    assert raw(stocked, at(5, 12) - US) == 0
     assert raw(stocked, at(5, 12)) == 100
 
 
@@ -150,25 +159,27 @@ def test_touching_ranges_merge(archive: Archive) -> None:
 
 
 def test_ranges_of_different_providers_do_not_mix(archive: Archive) -> None:
-    archive.add([covered(at(1), at(31), provider="one"),
+    archive.add([covered(at(1), at(31), provider="one", history_scope=None),
                  change(at(3), 10, provider="two")])
     assert raw(archive, at(4)) is None
 
 
 def test_a_stored_answer_anchors_the_stretch_before_the_first_change(archive: Archive) -> None:
-    archive.add([covered(at(1), at(31)), change(at(10), 250),
-                 answer(at(2), 77, at(1) - timedelta(days=40))])
+    archive.add([covered(at(1), at(31), history_scope=HistoryScope()), change(at(10), 250)])
+    archive.record_balance(answer(at(2), 77, at(1) - timedelta(days=40)), exact=True)
     assert raw(archive, at(1)) == 77  # answer at the 2nd, no change until the 10th
     assert raw(archive, at(9)) == 77
     found = archive.lookup_balance(balance_query(at(9)))
     assert found is not None
     assert found.provenance.provider == "direct"
     assert found.provenance.derived
-    assert raw(archive, at(10)) == 250
+    # After the first change a second account that never changed could exist: unknown.
+    assert raw(archive, at(10)) is None
 
 
 def test_an_answer_after_the_first_change_does_not_anchor_before_it(archive: Archive) -> None:
-    archive.add([covered(at(1), at(31)), change(at(10), 250), answer(at(12), 250, at(10))])
+    archive.add([covered(at(1), at(31), history_scope=HistoryScope()), change(at(10), 250)])
+    archive.record_balance(answer(at(12), 250, at(10)), exact=True)
     assert raw(archive, at(5)) is None
 
 
@@ -198,10 +209,11 @@ def test_stored_zero_without_activity_covers_everything_before(archive: Archive)
 def test_slot_point_inside_slot_coverage(archive: Archive) -> None:
     archive.add([
         Coverage(capability=Capability.BALANCE_HISTORY, provider="hist", wallet=WALLET,
-                 start_block=100, end_block=200),
+                 start_block=100, end_block=200, history_scope=FULL),
         change(at(3), 10, slot=120), change(at(4), 20, slot=150),
     ])
-    assert raw(archive, 119) is None
+    assert raw(archive, 99) is None
+    assert raw(archive, 119) == 0  # declared opening balances: none at slot 100
     assert raw(archive, 120) == 10
     assert raw(archive, 149) == 10
     assert raw(archive, 150) == 20
@@ -257,9 +269,11 @@ def test_lookup_history_needs_every_wallet_covered(stocked: Archive) -> None:
 
 def test_record_page_then_complete_history_covers_the_query(archive: Archive) -> None:
     query = history_query(at(1), at(31))
-    archive.record_page(query, "hist", Page(items=(change(at(5), 100),), cursor="2"), None)
+    archive.record_page(query, "hist", Page(items=(change(at(5), 100),), cursor="2"), None,
+                        scope=FULL)
     assert archive.lookup_balance(balance_query(at(6))) is None  # not complete yet
-    archive.record_page(query, "hist", Page(items=(change(at(9), 7),), cursor=None), "2")
+    archive.record_page(query, "hist", Page(items=(change(at(9), 7),), cursor=None), "2",
+                        scope=FULL)
     archive.complete_history(query, "hist")
     assert raw(archive, at(6)) == 100
     assert raw(archive, at(30)) == 7

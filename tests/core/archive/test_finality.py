@@ -11,7 +11,17 @@ from asof.archive import DEFAULT_HORIZON, Archive, Finality
 from asof.errors import ConfigError
 from asof.records import BalanceAt, BlockRef, Page, Point, Wallet
 
-from .helpers import NOW, USDC, answer, balance_query, change, clock, covered, history_query
+from .helpers import (
+    FULL,
+    NOW,
+    USDC,
+    answer,
+    balance_query,
+    change,
+    clock,
+    covered,
+    history_query,
+)
 
 
 def test_default_horizons() -> None:
@@ -85,7 +95,7 @@ def test_fresh_items_of_a_page_are_not_stored_and_coverage_stops_at_the_horizon(
     query = history_query(NOW - timedelta(days=1), NOW + timedelta(days=1))
     old = change(NOW - timedelta(hours=1), 10)
     fresh = change(NOW - timedelta(seconds=10), 20)
-    archive.record_page(query, "hist", Page(items=(old, fresh)), None)
+    archive.record_page(query, "hist", Page(items=(old, fresh)), None, scope=FULL)
     archive.complete_history(query, "hist")
     assert archive.info().counts["changes"] == 1
     (cov,) = archive.coverage()

@@ -25,14 +25,23 @@ def lines(*records: object) -> str:
 
 def test_jsonl_import_then_answers_inside_declared_range(archive: Archive) -> None:
     text = lines(change(at(3), 10), change(at(7), 20))
-    result = import_stream(archive, io.StringIO(text), complete=(at(1), at(31)))
+    result = import_stream(archive, io.StringIO(text), complete=(None, at(31)))
     assert (result.records, result.stored) == (2, 2)
     (cov,) = archive.coverage()
     assert (cov.capability, cov.provider, cov.start, cov.end) == (
-        Capability.BALANCE_HISTORY, "hist", at(1), at(31))
+        Capability.BALANCE_HISTORY, "hist", None, at(31))
     found = archive.lookup_balance(balance_query(at(8)))
     assert found is not None
     assert found.amount.raw == 20
+    # The declaration names no scope: only tokens with records are proven, never SOL.
+    assert archive.lookup_balance(balance_query(at(8), token=SOL)) is None
+
+
+def test_a_window_import_without_opening_balances_proves_nothing(archive: Archive) -> None:
+    text = lines(change(at(3), 10), change(at(7), 20))
+    import_stream(archive, io.StringIO(text), complete=(at(1), at(31)))
+    # Another token account, untouched inside the window, would be invisible.
+    assert archive.lookup_balance(balance_query(at(8))) is None
 
 
 def test_import_without_coverage_stores_but_does_not_answer(archive: Archive) -> None:

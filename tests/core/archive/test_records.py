@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from asof.archive import Archive, Record
+from asof.archive import SCHEMA_VERSION, Archive, Record
 from asof.queries import BalanceQuery, HistoryQuery
 from asof.records import (
     Amount,
@@ -121,7 +121,8 @@ def test_holdings_history_by_grid(archive: Archive) -> None:
     archive.complete_history(query, "allium")
     found = archive.lookup_history(query)
     assert found is not None
-    assert [p.timestamp for p in found] == [at(1), at(2)]  # type: ignore[union-attr]
+    # Newest first, as the provider gave them (one holdings order, live or archived).
+    assert [p.timestamp for p in found] == [at(2), at(1)]  # type: ignore[union-attr]
     plain = HistoryQuery(capability=Capability.HOLDINGS_HISTORY, wallets=(WALLET,),
                          start=at(1), end=at(3), granularity="1h")
     assert archive.lookup_history(plain) is None
@@ -146,8 +147,10 @@ def test_clear_one_wallet_or_everything(archive: Archive) -> None:
 def test_info_reports_size_and_version(archive: Archive) -> None:
     archive.add([change(at(3), 5)])
     info = archive.info()
-    assert info.schema_version == 1
-    assert info.size is not None
-    assert info.size > 0
+    assert info.schema_version == SCHEMA_VERSION == 2
     assert info.counts["changes"] == 1
-    assert info.path.endswith("archive.sqlite")
+    assert info.path == archive.storage.name
+    if archive.path is not None:  # a file: its size on disk is known
+        assert info.size is not None
+        assert info.size > 0
+        assert info.path.endswith("archive.sqlite")

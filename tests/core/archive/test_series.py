@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from asof.archive import Archive, grid, parse_every
 from asof.derive import balance_from_changes
 from asof.errors import InvalidRange
-from asof.records import Point
+from asof.records import HistoryScope, Point
 
 from .helpers import USDC, WALLET, answer, at, change, clock, covered
 
@@ -57,8 +57,9 @@ def test_series_forward_fills_and_leaves_unknown_points_empty(archive: Archive) 
     archive.add([covered(at(2), at(8)), change(at(3, 12), 5), change(at(5), 9)])
     points = archive.series(WALLET, "USDC", start=at(1), end=at(10), every="1d")
     assert [p.time for p in points] == [at(d) for d in range(1, 10)]
+    # Opening balances declared at the 2nd (none): zero until the first change.
     assert [None if p.amount is None else p.amount.raw for p in points] == [
-        None, None, None, 5, 9, 9, 9, None, None]
+        None, 0, 0, 5, 9, 9, 9, None, None]
     known = points[4]
     assert known.provider == "hist"
     assert known.as_of is not None
@@ -73,9 +74,12 @@ def test_series_of_an_unknown_token_is_all_unknown(archive: Archive) -> None:
 
 
 def test_series_uses_a_stored_answer_before_the_first_change(archive: Archive) -> None:
-    archive.add([covered(at(1), at(20)), change(at(10), 7), answer(at(3), 4, at(1, month=2)),
-                 answer(at(15), 7, at(10))])
+    archive.add([covered(at(1), at(20), history_scope=HistoryScope()), change(at(10), 7)])
+    archive.record_balance(answer(at(3), 4, at(1, month=2)), exact=True)
+    archive.record_balance(answer(at(15), 7, at(10)), exact=True)
     points = archive.series(WALLET, USDC, start=at(1), end=at(12), every="1d")
+    # Before the window's first change: the exact answer of the 3rd; from the 10th the
+    # answer of the 15th (last change on the 10th) vouches.
     assert [None if p.amount is None else p.amount.raw for p in points] == [
         4, 4, 4, 4, 4, 4, 4, 4, 4, 7, 7]
     assert points[0].provider == "direct"
@@ -131,11 +135,16 @@ def test_series_equals_a_naive_recomputation(
 
     assert [p.time for p in points] == grid(first, last, every)
     for point in points:
+        # The rule for a range with opening balances: an account with records before the
+        # range start must have changed inside it by the point, else it is unknown.
         inside = (cov_start is None or cov_start <= point.time) and point.time < cov_end
         window = [c for c in records
                   if cov_start is None or c.block.timestamp >= cov_start]  # type: ignore[operator]
         amount, as_of = balance_from_changes(window, Point(time=point.time), decimals=6)
-        unknown = not inside or (as_of is None and cov_start is not None)
+        earlier = {c.token_account for c in records if c not in window}
+        seen = {c.token_account for c in window
+                if c.block.timestamp <= point.time}  # type: ignore[operator]
+        unknown = not inside or bool(earlier - seen)
         expected = None if unknown else amount.raw
         assert (None if point.amount is None else point.amount.raw) == expected, point
         if expected is not None:

@@ -1,20 +1,25 @@
 """The embedded archive: fetch a history once, answer any moment offline.
 
-An SQLite file (standard library, no server) of canonical records: balance changes,
-exchange ledger entries, holdings points and balance-at answers, each with its
-provenance, plus coverage (which ranges of which histories are complete) and the state
-of interrupted fetches. The router asks it first; where it covers a query it answers,
-naming the original provider with ``provenance.archived`` set; elsewhere the answer of a
-remote provider is stored once final (see :mod:`asof.archive.finality`).
+A database (an SQLite file by default: standard library, no server) of canonical
+records: balance changes, exchange ledger entries, holdings points and balance-at
+answers, each with its provenance, plus coverage (which ranges of which histories are
+complete, and of what scope) and the state of interrupted fetches. The router asks it
+first; where it proves an answer it answers, naming the original provider with
+``provenance.archived`` set; elsewhere the answer of a remote provider is stored once
+final (see :mod:`asof.archive.finality`).
 
-Modules: :mod:`~asof.archive.schema` (tables, migrations, opening),
-:mod:`~asof.archive.store` (:class:`Archive`), :mod:`~asof.archive.coverage`,
+Modules: :mod:`~asof.archive.store` (:class:`Archive`, what the router asks),
+:mod:`~asof.archive.rules` (what stored records prove: coverage, scope, precedence),
+:mod:`~asof.archive.backend` (the storage protocol), :mod:`~asof.archive.sqlite` (its
+SQLite backend) with :mod:`~asof.archive.schema` (tables, migrations),
+:mod:`~asof.archive.syncstate` (resumable fetches), :mod:`~asof.archive.coverage`,
 :mod:`~asof.archive.finality`, :mod:`~asof.archive.series`, :mod:`~asof.archive.io`
 (import/export), :mod:`~asof.archive.settings` (the ``[archive]`` configuration).
 """
 
 from __future__ import annotations
 
+from asof.archive.backend import Storage, StorageReader, StorageWriter
 from asof.archive.coverage import ALL, Coverage
 from asof.archive.finality import DEFAULT_FINALITY, DEFAULT_HORIZON, Finality
 from asof.archive.schema import SCHEMA_VERSION
@@ -25,6 +30,7 @@ from asof.archive.settings import (
     default_archive_path,
     open_archive,
 )
+from asof.archive.sqlite import SQLiteStorage
 from asof.archive.store import Archive, ArchiveInfo, BatchWriter, Record, SyncState, query_key
 
 __all__ = [
@@ -39,7 +45,11 @@ __all__ = [
     "Coverage",
     "Finality",
     "Record",
+    "SQLiteStorage",
     "SeriesPoint",
+    "Storage",
+    "StorageReader",
+    "StorageWriter",
     "SyncState",
     "archive_settings",
     "default_archive_path",

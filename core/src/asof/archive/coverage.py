@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 import attrs
 
 from asof.errors import InputError, InvalidRange
-from asof.records import Capability, Wallet
+from asof.records import Capability, HistoryScope, Token, Wallet
 
 __all__ = [
     "ALL",
@@ -84,6 +84,10 @@ class Coverage:
     beginning of the chain": the wallet had no activity before what is stored.
     ``scope`` is a token address or :data:`ALL` for balance histories, the event types
     (comma-separated, sorted) or :data:`ALL` for ledgers, and the grid for holdings.
+
+    ``history_scope`` (balance histories) is what the provider declared its history
+    covers (:class:`~asof.records.HistoryScope`); ``None`` is undeclared: the range then
+    proves balances only of tokens the provider returned records for.
     """
 
     capability: Capability
@@ -94,6 +98,7 @@ class Coverage:
     end: datetime | None = None
     start_block: int | None = None
     end_block: int | None = None
+    history_scope: HistoryScope | None = None
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "capability", Capability(self.capability))
@@ -130,6 +135,17 @@ class Coverage:
         return self.start_block, self.end_block
 
 
+    def proves(self, token: Token, *, mentioned: bool) -> bool:
+        """Whether this balance-history range includes every change of ``token``:
+        the declared scope covers it, or (undeclared) the provider returned records of
+        it (``mentioned``), and a token-scoped range names it."""
+        if self.scope not in (ALL, token.address):
+            return False
+        if self.history_scope is None:
+            return mentioned
+        return self.history_scope.covers(token)
+
+
 @attrs.frozen
 class Span:
     """A merged covered range on one axis; ``start`` ``None`` is the beginning."""
@@ -137,6 +153,8 @@ class Span:
     start: int | None
     end: int
     provider: str = ""
+    #: the wallet's opening balances at ``start`` are in the history
+    opening: bool = False
 
     def contains(self, pos: int) -> bool:
         """Whether ``pos`` is inside the range (start inclusive, end exclusive)."""
@@ -154,7 +172,8 @@ def merge_spans(spans: Iterable[Span]) -> list[Span]:
     for span in ordered:
         if merged and _low(span.start) <= merged[-1].end:
             last = merged[-1]
-            merged[-1] = Span(last.start, max(last.end, span.end), last.provider)
+            merged[-1] = Span(last.start, max(last.end, span.end), last.provider,
+                              last.opening)
         else:
             merged.append(span)
     return merged

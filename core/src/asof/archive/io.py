@@ -32,10 +32,14 @@ from typing import Any, TextIO
 import attrs
 
 from asof import wire
-from asof.archive.coverage import ALL, Coverage
+from asof.archive.backend import Filters
+from asof.archive.coverage import ALL, Coverage, to_us
 from asof.archive.store import Archive, Record
+from asof.chains import resolve_chain
 from asof.errors import AsofError, InputError
-from asof.records import BalanceChange, Capability, LedgerEntry
+from asof.points import TimeLike, parse_time
+from asof.records import BalanceChange, Capability, LedgerEntry, Token, Wallet
+from asof.tokens import resolve_token
 
 __all__ = [
     "EXPORT_KINDS",
@@ -49,6 +53,7 @@ __all__ = [
     "import_file",
     "import_stream",
     "read_records",
+    "records",
     "seed",
 ]
 
@@ -234,6 +239,56 @@ def _csv_row(record: Record) -> dict[str, str]:
     return row
 
 
+def records(
+    archive: Archive,
+    *,
+    kinds: Iterable[str] = (),
+    wallet: Wallet | str | None = None,
+    chain: str | None = None,
+    token: Token | str | None = None,
+    provider: str | None = None,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+) -> Iterator[Record]:
+    """Stored records for export, oldest first per kind: ``kinds`` among
+    ``coverage``, ``balance_change``, ``ledger_entry``, ``holdings_point``,
+    ``balance_at`` (all when empty), filtered by wallet, chain, token, provider and
+    time range. Provenance is as stored (``archived`` as the source said)."""
+    wanted = set(kinds) or set(EXPORT_KINDS)
+    unknown = wanted - set(EXPORT_KINDS)
+    if unknown:
+        raise InputError(f"unknown kind(s) {', '.join(sorted(unknown))}", field="kind")
+    who = None if wallet is None else (
+        wallet if isinstance(wallet, Wallet) else Wallet.parse(wallet))
+    chain_name = who.chain if who is not None else \
+        (None if chain is None else resolve_chain(chain).name)
+    tok: Token | None = None
+    if token is not None:
+        if chain_name is None:
+            if not isinstance(token, Token):
+                raise InputError("give --chain or --wallet with --token", field="token")
+            chain_name = token.chain
+        tok = resolve_token(chain_name, token)
+    low = None if start is None else to_us(parse_time(start, field="start"))
+    high = None if end is None else to_us(parse_time(end, field="end"))
+    filters = Filters(wallet=who, chain=chain_name, token=tok, provider=provider,
+                      start=low, end=high)
+    with archive.storage.read() as r:
+        if "coverage" in wanted and tok is None:
+            for cov in r.coverage(who):
+                if (chain_name is None or cov.wallet.chain == chain_name) and (
+                        provider is None or cov.provider == provider):
+                    yield cov
+        if "balance_change" in wanted:
+            yield from r.export_changes(filters)
+        if "ledger_entry" in wanted and tok is None:
+            yield from r.export_ledger(filters)
+        if "holdings_point" in wanted and tok is None:
+            yield from r.export_holdings(filters)
+        if "balance_at" in wanted:
+            yield from r.export_answers(filters)
+
+
 def export(
     archive: Archive,
     out: TextIO,
@@ -242,8 +297,8 @@ def export(
     kinds: Iterable[str] = (),
     **filters: Any,
 ) -> int:
-    """Write the archive's records (see :meth:`Archive.records` for ``kinds`` and the
-    filters) to ``out``; return how many were written."""
+    """Write the archive's records (see :func:`records` for ``kinds`` and the filters)
+    to ``out``; return how many were written."""
     fmt = detect_format("", fmt)
     wanted = [k for k in EXPORT_KINDS if k in set(kinds)] or list(EXPORT_KINDS)
     count = 0
@@ -251,11 +306,11 @@ def export(
         writer = csv.DictWriter(out, fieldnames=csv_header(wanted), lineterminator="\n",
                                 restval="")
         writer.writeheader()
-        for record in archive.records(kinds=wanted, **filters):
+        for record in records(archive, kinds=wanted, **filters):
             writer.writerow(_csv_row(record))
             count += 1
         return count
-    for record in archive.records(kinds=wanted, **filters):
+    for record in records(archive, kinds=wanted, **filters):
         out.write(dumps_record(record) + "\n")
         count += 1
     return count

@@ -159,8 +159,17 @@ _V1: tuple[str, ...] = (
     )""",
 )
 
+_V2: tuple[str, ...] = (
+    # What a covered balance history includes (a HistoryScope as JSON); NULL: undeclared.
+    "ALTER TABLE coverage ADD COLUMN basis TEXT",
+    # The declared history scope of a fetch in progress, recorded on completion.
+    "ALTER TABLE sync_state ADD COLUMN basis TEXT",
+    # Whether the provider declared its balance-at method exact: 1, 0, NULL unknown.
+    "ALTER TABLE answers ADD COLUMN exact INTEGER",
+)
+
 #: Migration ``i`` (0-based) takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: list[Sequence[str]] = [_V1]
+MIGRATIONS: list[Sequence[str]] = [_V1, _V2]
 
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)

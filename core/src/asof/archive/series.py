@@ -6,15 +6,15 @@ in UTC (midnight for ``1d``, the top of the hour for ``1h``, a quarter hour for
 ``15m``). The points are exactly the boundaries inside ``[start, end)``.
 
 The value at each point follows the as-of rule (the state after the last change at or
-before it) and the coverage rules of :mod:`asof.archive.coverage`; a point the archive
-cannot vouch for has no value rather than a zero.
+before it) and the proof rules of :mod:`asof.archive.rules`; a point the archive cannot
+prove has no value rather than a zero.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import attrs
@@ -138,15 +138,20 @@ def sweep(
     provider: str,
     anchors: Sequence[Anchor] = (),
     decimals: int | None = None,
+    blocked: Mapping[int | None, frozenset[str]] | None = None,
 ) -> list[Known | None]:
     """The balance at each of ``positions`` (ascending microseconds) from one
     provider's changes of one wallet and token (``rows`` sorted by :attr:`Row.order`),
-    its merged covered ``spans`` and stored answers (``anchors``, by time).
+    its merged covered ``spans`` and exact stored answers (``anchors``, by time), by
+    the rules of :mod:`asof.archive.rules`.
 
-    Inside a span the balance sums, over token accounts, each account's balance after
-    its last change in the span at or before the position. Before the span's first
-    change it is zero when the span starts at the beginning, else the value of a stored
-    answer in that stretch, else unknown. Outside every span it is unknown.
+    Inside a span that starts at the beginning, or at a window with opening balances,
+    the balance sums over token accounts each account's balance after its last change
+    in the span at or before the position (zero for an account with none). ``blocked``
+    maps an opening span's start to the accounts with records before it: until each
+    has changed inside the span the balance is unknown. Inside a window without opening
+    balances only an anchor between the window start and the first change answers.
+    Outside every span the balance is unknown.
     """
     times = [row.time_us for row in rows]
     out: list[Known | None] = []
@@ -157,6 +162,7 @@ def sweep(
     found_decimals = decimals
     cursor = 0
     first_in_span: int | None = None
+    waiting: frozenset[str] = frozenset()
     for pos in positions:
         span = find_span(spans, pos)
         if span is None:
@@ -168,6 +174,8 @@ def sweep(
             cursor = 0 if span.start is None else bisect.bisect_left(times, span.start)
             first_in_span = times[cursor] if cursor < len(times) and \
                 times[cursor] < span.end else None
+            waiting = (blocked or {}).get(span.start, frozenset()) if span.opening \
+                else frozenset()
         while cursor < len(rows) and rows[cursor].time_us <= pos:
             row = rows[cursor]
             total += row.raw - held.get(row.account, 0)
@@ -176,11 +184,16 @@ def sweep(
             if row.decimals is not None:
                 found_decimals = row.decimals
             cursor += 1
-        if last is not None:
-            out.append(Known(Amount(raw=total, decimals=found_decimals), last.block_ref(),
-                             provider))
-        elif span.start is None:
-            out.append(Known(Amount(raw=0, decimals=decimals), None, provider))
+        if span.start is None or span.opening:
+            if waiting and not waiting <= held.keys():
+                out.append(None)
+            elif last is not None:
+                out.append(Known(Amount(raw=total, decimals=found_decimals),
+                                 last.block_ref(), provider))
+            else:
+                out.append(Known(Amount(raw=0, decimals=decimals), None, provider))
+        elif last is not None:
+            out.append(None)
         else:
             limit = span.end if first_in_span is None else first_in_span
             anchor = _anchor(anchors, span.start, limit)

@@ -24,6 +24,8 @@ from asof.cli.common import (
     stderr_console,
     stdout_console,
 )
+from asof.errors import InputError
+from asof.queries import BalanceQuery
 from asof.records import BalanceAt, BlockRef, Capability, ChainSupport, Point, Token, Wallet
 from asof.tokens import resolve_token
 
@@ -31,9 +33,6 @@ if TYPE_CHECKING:
     from asof.client import AsyncClient
     from asof.router import Route
     from asof.verify import Verification
-
-#: The route step name the router gives the archive.
-ARCHIVE = "archive"
 
 __all__ = ["COMMANDS", "balance_at", "chains", "plugins", "route"]
 
@@ -231,6 +230,7 @@ def _route_rows(found: Route) -> list[dict[str, Any]]:
         rows.append({
             "order": order if step.usable else None,
             "provider": step.provider,
+            "archive": step.archive,
             "usable": step.usable,
             "status": support.status.value if support is not None else None,
             "cost": str(support.cost) if support is not None and support.cost else None,
@@ -244,27 +244,52 @@ def _route_rows(found: Route) -> list[dict[str, Any]]:
 )
 @click.argument("chain", type=CHAIN)
 @click.argument("capability", type=CAPABILITY)
+@click.option("--wallet", "wallet", default=None, metavar="ADDRESS",
+              help="With --token and --at: explain one balance question, including "
+              "whether the archive can answer it and why not.")
+@click.option("--token", "token", default=None, metavar="TOKEN",
+              help="The token of the question (symbol, address or mint).")
+@click.option("--at", "at", type=POINT, default=None,
+              help="The moment of the question (a time, slot:N or block:N).")
 @output_option
 @pass_state
-def route(state: CliState, chain: str, capability: Capability) -> None:
+def route(state: CliState, chain: str, capability: Capability, wallet: str | None,
+          token: str | None, at: Point | None) -> None:
     """Explain which providers answer CAPABILITY on CHAIN, in the order they are tried,
     and why each other one cannot (for example a missing API key, and which variable
-    to set).
+    to set). The archive is a step of its own, tried first.
 
     CAPABILITY is one of balance_at, balance_history, holdings_history, account_ledger.
+    With --wallet, --token and --at (balance_at only) the archive's step says whether
+    it can answer that very question and, if not, why: the coverage it lacks, a
+    declared history scope that leaves the token out, or a point newer than the
+    chain's finality horizon.
+
+    \b
+    Examples:
+      asof route solana balance_at
+      asof route solana balance_at --wallet GQUtvPx8...Aydz --token USDC --at 2025-04-10
     """
+    question = _question(chain, capability, wallet, token, at)
 
     async def collect(client: AsyncClient) -> Route:
+        if question is not None:
+            return client.router.route_for(question)
         return client.route(chain, capability)
 
     found = run_client(state, collect)
     rows = _route_rows(found)
-    archive = any(row["usable"] and row["provider"] == ARCHIVE for row in rows)
+    archive = any(row["usable"] and row["archive"] for row in rows)
     first = next((row["provider"] for row in rows
-                  if row["usable"] and row["provider"] != ARCHIVE), None)
+                  if row["usable"] and not row["archive"]), None)
     if state.format == "json":
-        emit(state, {"chain": found.chain, "capability": found.capability.value,
-                     "archive": archive, "answers": first, "steps": rows})
+        doc: dict[str, Any] = {"chain": found.chain, "capability": found.capability.value,
+                               "archive": archive, "answers": first, "steps": rows}
+        if question is not None:
+            doc["question"] = {"wallet": str(question.wallet),
+                               "token": question.token.address,
+                               "at": question.point.describe()}
+        emit(state, doc)
         return
     if state.format != "table":
         emit(state, rows)  # every field: order, provider, usable, status, cost, reason
@@ -275,17 +300,42 @@ def route(state: CliState, chain: str, capability: Capability) -> None:
         ("usable", lambda row: "yes" if row["usable"] else "no"),
         "reason",
     ])
-    stdout_console().print(Text(_route_summary(found, archive, first)))
+    stdout_console().print(Text(_route_summary(found, archive, first, question)))
 
 
-def _route_summary(found: Route, archive: bool, first: str | None) -> str:
+def _question(chain: str, capability: Capability, wallet: str | None, token: str | None,
+              at: Point | None) -> BalanceQuery | None:
+    if wallet is None and token is None and at is None:
+        return None
+    if wallet is None or token is None or at is None:
+        raise click.UsageError("give --wallet, --token and --at together")
+    if capability is not Capability.BALANCE_AT:
+        raise click.UsageError("--wallet, --token and --at explain a balance_at question")
+    try:
+        who = Wallet.parse(wallet) if ":" in wallet else Wallet.parse(wallet, chain=chain)
+        return BalanceQuery(wallet=who, token=resolve_token(who.chain, token), point=at)
+    except InputError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _route_summary(found: Route, archive: bool, first: str | None,
+                   question: BalanceQuery | None = None) -> str:
+    if question is not None:
+        asked = f"{question.wallet} {question.token} at {question.point.describe()}"
+        if archive:
+            return f"the archive answers {asked}"
+        if first is not None:
+            return f"the archive cannot prove {asked}; {first} answers it"
+        return f"nothing can answer {asked}: the archive cannot prove it and no provider " \
+            "is usable"
     what = f"{found.capability} on {found.chain}"
     if first is None and not archive:
         return f"no provider can answer {what}"
     if first is None:
-        return f"only the archive can answer {what}, where it covers the query"
+        return f"only the archive can answer {what}, where its coverage proves the answer"
     if archive:
-        return f"the archive answers {what} where it covers the query, otherwise {first}"
+        return (f"the archive answers {what} where its coverage proves the answer, "
+                f"otherwise {first}")
     return f"{first} answers {what}"
 
 

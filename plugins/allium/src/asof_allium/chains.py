@@ -18,6 +18,7 @@ from typing import Any
 from asof.plugin import (
     Capability,
     ChainSupport,
+    HistoryScope,
     ResponseError,
     SupportStatus,
     UnknownChain,
@@ -28,6 +29,7 @@ from asof_allium.info import NAME
 __all__ = [
     "BALANCES_PRODUCTS",
     "FALLBACK_CHAINS",
+    "HISTORY_SCOPE",
     "HOLDINGS_PRODUCT",
     "allium_chain",
     "asof_chain",
@@ -102,7 +104,20 @@ def _support(
         status=SupportStatus.BETA if beta else SupportStatus.SUPPORTED,
         derived=derived,
         note=note,
+        history_scope=HISTORY_SCOPE if Capability.BALANCE_HISTORY in statuses else None,
     )
+
+
+#: What Allium's balances history covers, as its document says: the fungible token
+#: balances of each wallet (native coins and the token types its ``type`` field names),
+#: one record per balance change of each token account. It carries no opening balances:
+#: an account that did not change inside the requested window does not appear.
+HISTORY_SCOPE = HistoryScope(
+    native=True,
+    standards=("erc20", "erc721", "erc1155", "spl", "token-2022"),
+    token_accounts="changed",
+    opening_balances=False,
+)
 
 
 def fallback_support() -> list[ChainSupport]:

@@ -76,6 +76,11 @@ def supported_chains() -> Iterable[ChainSupport]:
             cost=_COST,
             note="Helius marks its Wallet API as beta: endpoints and response formats "
             "may change",
+            # An answer is read from the last transaction at or before the point that
+            # touched the wallet and mint (as_of at slot S): it holds for every point in
+            # [S, T] and nothing outside it, and it may undercount a mint held in several
+            # token accounts, so a proving complete history takes precedence.
+            balance_at_exact=False,
         )
     ]
 

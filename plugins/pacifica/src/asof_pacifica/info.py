@@ -14,6 +14,7 @@ from asof.plugin import (
     ChainSupport,
     Cost,
     Credential,
+    HistoryScope,
     Option,
     ProviderInfo,
     RateLimit,
@@ -139,5 +140,8 @@ def chain_support() -> list[ChainSupport]:
             capabilities=(Capability.ACCOUNT_LEDGER, Capability.BALANCE_AT),
             derived=(Capability.BALANCE_AT,),
             note="account balance in USDC; balance_at read off the ledger",
+            # The ledger carries the account's USDC balance after every event, from the
+            # account's first event: it proves that balance and nothing else.
+            history_scope=HistoryScope(native=False, standards=(), tokens=(USDC.address,)),
         )
     ]

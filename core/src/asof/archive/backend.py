@@ -1,0 +1,258 @@
+"""The storage protocol: what the archive's rules need of a database.
+
+The as-of rules (:mod:`asof.archive.rules`), sync state and export are written once
+against :class:`Storage`; a backend implements it over one database. SQLite
+(:mod:`asof.archive.sqlite`) is the embedded default; a shared backend (PostgreSQL) is
+one more module implementing the same protocol, and the archive's tests run against
+the protocol through a backend fixture.
+
+A backend stores canonical records and hands them back as records: the rules never
+see SQL, ids or rows. Positions on an axis are integers: microseconds since the Unix
+epoch (``axis="time"``) or slot / block numbers (``axis="block"``); ranges given to a
+backend are inclusive at both ends unless a method says otherwise. Reads happen inside
+:meth:`Storage.read` (one consistent snapshot), writes inside :meth:`Storage.write`
+(one transaction: all or nothing). Failures are :class:`~asof.errors.ArchiveError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+import attrs
+
+from asof.archive.coverage import Coverage
+from asof.archive.series import Row
+from asof.queries import HistoryQuery
+from asof.records import (
+    BalanceAt,
+    BalanceChange,
+    HistoryItem,
+    HistoryScope,
+    HoldingsPoint,
+    LedgerEntry,
+    Token,
+    Wallet,
+)
+
+__all__ = ["Filters", "Storage", "StorageReader", "StorageWriter", "StoredAnswer", "SyncRow"]
+
+
+@attrs.frozen(kw_only=True)
+class SyncRow:
+    """Where one history fetch stands, as a backend stores it (see
+    :mod:`asof.archive.syncstate`)."""
+
+    provider: str
+    cursor: str | None
+    exhausted: bool
+    done: bool
+    pages: int
+    items: int
+    cut_us: int  #: the finality horizon in force when the fetch started
+    started_us: int
+    updated_us: int
+    #: the provider's declared history scope (``None``: undeclared)
+    scope: HistoryScope | None = None
+
+
+@attrs.frozen(kw_only=True)
+class StoredAnswer:
+    """A provider's balance-at answer as stored, and whether the provider declared its
+    method exact (``None``: not known, as for imported answers)."""
+
+    answer: BalanceAt
+    exact: bool | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Filters:
+    """What an export selects; ``None`` selects everything. ``start``/``end`` are
+    microseconds, start inclusive, end exclusive."""
+
+    wallet: Wallet | None = None
+    chain: str | None = None
+    token: Token | None = None
+    provider: str | None = None
+    start: int | None = None
+    end: int | None = None
+
+
+class StorageReader(Protocol):
+    """Reads inside one snapshot."""
+
+    def token(self, token: Token) -> Token | None:
+        """The stored token (decimals, symbol, standard merged into ``token``), or
+        ``None`` when nothing about it is stored."""
+        ...
+
+    def coverage(self, wallet: Wallet | None = None, *, capability: str | None = None,
+                 axis: str | None = None) -> list[Coverage]:
+        """Covered ranges (merged per key), optionally of one wallet, capability and
+        axis, ordered by chain, wallet, capability, scope, provider and start."""
+        ...
+
+    def accounts(self, provider: str, wallet: Wallet, token: Token) -> list[str]:
+        """The token accounts (``""`` for none) of which ``provider`` gave changes."""
+        ...
+
+    def mentioned(self, wallet: Wallet, token: Token) -> set[str]:
+        """The providers that gave at least one change of ``wallet`` and ``token``."""
+        ...
+
+    def latest(self, provider: str, wallet: Wallet, token: Token, *, axis: str, at: int,
+               low: int | None) -> list[BalanceChange]:
+        """Per token account, its last change with position in ``[low, at]`` (``low``
+        ``None``: unbounded), in the as-of order (time or block, then block, then
+        transaction index). Provenance is marked archived."""
+        ...
+
+    def rows(self, provider: str, wallet: Wallet, token: Token, *, low: int | None,
+             high: int) -> list[Row]:
+        """Every change of ``wallet`` and ``token`` with time in ``[low, high]``, reduced
+        to a :class:`~asof.archive.series.Row` (a series reads many), in the as-of
+        order."""
+        ...
+
+    def place(self, provider: str, wallet: Wallet, block: int) -> tuple[int | None, int | None]:
+        """The times of the wallet's stored changes (any token) from ``provider`` nearest
+        to ``block``: the last at or below it and the first at or above it."""
+        ...
+
+    def answers(self, wallet: Wallet, token: Token) -> list[StoredAnswer]:
+        """Every stored balance-at answer of ``wallet`` and ``token`` (provenance as
+        stored)."""
+        ...
+
+    def latest_ledger(self, provider: str, account: Wallet, *, at: int,
+                      low: int | None) -> LedgerEntry | None:
+        """The last ledger entry with time in ``[low, at]``; provenance marked
+        archived."""
+        ...
+
+    def items(self, query: HistoryQuery, wallet: Wallet, provider: str, start: int | None,
+              end: int) -> Iterator[tuple[int, HistoryItem]]:
+        """The stored items of ``query`` for one wallet and provider with time in
+        ``[start, end)``, as (time, item), oldest first; provenance marked archived."""
+        ...
+
+    def sync(self, key: str) -> SyncRow | None:
+        """The state of the fetch with this key."""
+        ...
+
+    def syncs(self) -> list[tuple[str, SyncRow]]:
+        """Every fetch state, least recently updated first."""
+        ...
+
+    def was_imported(self, digest: str) -> bool:
+        """Whether a file with this SHA-256 was imported."""
+        ...
+
+    def counts(self) -> Mapping[str, int]:
+        """How many changes, ledger entries, holdings, answers, coverage ranges and
+        sync states are stored."""
+        ...
+
+    def schema_version(self) -> int:
+        """The stored schema version."""
+        ...
+
+    def export_changes(self, filters: Filters) -> Iterator[BalanceChange]:
+        """Selected changes, by chain, wallet, then as-of order (provenance as stored)."""
+        ...
+
+    def export_ledger(self, filters: Filters) -> Iterator[LedgerEntry]:
+        """Selected ledger entries, by chain, account, time and sequence."""
+        ...
+
+    def export_holdings(self, filters: Filters) -> Iterator[HoldingsPoint]:
+        """Selected holdings points, by chain, wallet and time."""
+        ...
+
+    def export_answers(self, filters: Filters) -> Iterator[BalanceAt]:
+        """Selected balance-at answers, by chain, wallet and requested point."""
+        ...
+
+
+class StorageWriter(Protocol):
+    """Writes inside one transaction."""
+
+    @property
+    def stored(self) -> int:
+        """How many records were new so far."""
+        ...
+
+    def change(self, change: BalanceChange, provider: str | None = None) -> None:
+        """Store a change once (by token account, position and transaction)."""
+        ...
+
+    def ledger(self, entry: LedgerEntry, provider: str | None = None) -> None:
+        """Store a ledger entry once."""
+        ...
+
+    def holding(self, point: HoldingsPoint, provider: str | None = None,
+                min_liquidity: Decimal | None = None) -> None:
+        """Store (or refresh) a holdings point."""
+        ...
+
+    def answer(self, answer: BalanceAt, exact: bool | None = None) -> None:
+        """Store (or replace) a provider's balance-at answer."""
+        ...
+
+    def coverage(self, coverage: Coverage) -> None:
+        """Add a covered range, merged with the stored ranges of the same key (the
+        coverage fields but the bounds) that it touches or overlaps."""
+        ...
+
+    def sync(self, key: str) -> SyncRow | None:
+        """The state of the fetch with this key, read inside the transaction."""
+        ...
+
+    def put_sync(self, key: str, row: SyncRow) -> None:
+        """Store the state of a fetch."""
+        ...
+
+    def forget_sync(self, key: str) -> None:
+        """Drop the state of a fetch."""
+        ...
+
+    def mark_imported(self, name: str, digest: str, records: int) -> None:
+        """Remember an imported file."""
+        ...
+
+    def clear(self, wallet: Wallet | None) -> int:
+        """Delete everything, or everything about one wallet; return rows removed."""
+        ...
+
+
+class Storage(Protocol):
+    """A database the archive keeps its records in."""
+
+    @property
+    def name(self) -> str:
+        """Where the data lives, for messages (a path, ``:memory:``, a server)."""
+        ...
+
+    def read(self) -> AbstractContextManager[StorageReader]:
+        """A consistent snapshot for several reads."""
+        ...
+
+    def write(self, now: datetime) -> AbstractContextManager[StorageWriter]:
+        """One write transaction; ``now`` stamps what it records."""
+        ...
+
+    def size(self) -> int | None:
+        """Bytes on disk, when the backend can tell."""
+        ...
+
+    def compact(self) -> None:
+        """Give back space after a full clear (may do nothing)."""
+        ...
+
+    def close(self) -> None:
+        """Release every connection."""
+        ...
+

@@ -1,0 +1,774 @@
+"""The SQLite backend of the storage protocol (:mod:`asof.archive.backend`).
+
+One file (standard library, no server) in WAL mode: every thread gets its own
+connection, readers never wait for the writer, and each write is one ``IMMEDIATE``
+transaction, so several processes may share the file. ``":memory:"`` keeps a private
+database in memory (one connection, serialised by a lock). Tables and migrations:
+:mod:`asof.archive.schema`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from asof.archive import schema
+from asof.archive.backend import Filters, StoredAnswer, SyncRow
+from asof.archive.coverage import Coverage, Span, from_us, merge_spans, to_us
+from asof.archive.series import Row
+from asof.errors import ArchiveError
+from asof.queries import HistoryQuery
+from asof.records import (
+    Amount,
+    BalanceAt,
+    BalanceChange,
+    BlockRef,
+    Capability,
+    HistoryItem,
+    HistoryScope,
+    HoldingsPoint,
+    LedgerEntry,
+    Point,
+    Provenance,
+    Token,
+    TokenHolding,
+    Wallet,
+)
+from asof.wire import from_data, to_data
+
+__all__ = ["SQLiteStorage", "dumps_scope", "loads_scope"]
+
+_LOW = -(2**63)
+_TABLES = ("changes", "streams", "answers", "ledger", "holdings", "coverage", "sync_state",
+           "imports", "provenance", "tokens")
+_CHANGE_COLUMNS = ("c.id, c.time_us, c.block, c.idx, c.txn, c.block_hash, c.raw, c.decimals, "
+                   "c.provenance_id, s.chain, s.wallet, s.token_id, s.token_account")
+_LEDGER_COLUMNS = ("provider, chain, account, time_us, sequence, event_type, amount, balance, "
+                   "pending, known_type, provenance_id")
+_HOLDINGS_COLUMNS = ("provider, chain, wallet, min_liquidity, time_us, usd, breakdown, "
+                     "provenance_id")
+_ANSWER_COLUMNS = ("a.chain, a.wallet, a.token_id, a.point_time_us, a.point_block, a.raw, "
+                   "a.decimals, a.has_asof, a.asof_block, a.asof_hash, a.asof_time_us, "
+                   "a.asof_txn, a.asof_idx, a.provenance_id, a.exact")
+_COVERAGE_COLUMNS = "capability, provider, chain, wallet, scope, axis, start_pos, end_pos, basis"
+
+
+def dumps_scope(scope: HistoryScope | None) -> str | None:
+    """A history scope as compact JSON text (``None`` stays ``None``)."""
+    if scope is None:
+        return None
+    return json.dumps({"native": scope.native, "opening_balances": scope.opening_balances,
+                       "standards": None if scope.standards is None else list(scope.standards),
+                       "token_accounts": scope.token_accounts,
+                       "tokens": None if scope.tokens is None else list(scope.tokens)},
+                      sort_keys=True, separators=(",", ":"))
+
+
+def loads_scope(text: str | None) -> HistoryScope | None:
+    """The history scope of :func:`dumps_scope` text."""
+    if text is None:
+        return None
+    data = json.loads(text)
+    standards = data.get("standards")
+    tokens = data.get("tokens")
+    return HistoryScope(native=bool(data["native"]),
+                        standards=None if standards is None else tuple(standards),
+                        token_accounts=str(data["token_accounts"]),
+                        opening_balances=bool(data["opening_balances"]),
+                        tokens=None if tokens is None else tuple(tokens))
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _as_of(row: Sequence[Any]) -> BlockRef | None:
+    """has_asof, block, hash, time_us, txn, idx -> the block the answer was read at."""
+    has, block, block_hash, time_us, txn, idx = row
+    if not has:
+        return None
+    return BlockRef(number=_optional_int(block), hash=block_hash,
+                    timestamp=None if time_us is None else from_us(int(time_us)),
+                    transaction=txn, index=_optional_int(idx))
+
+
+def _coverage_from_row(row: Sequence[Any]) -> Coverage:
+    capability, provider, chain, wallet, scope, axis, start, end, basis = row
+    who = Wallet(chain=chain, address=wallet)
+    bounds: dict[str, Any]
+    if axis == "time":
+        bounds = {"start": None if start is None else from_us(int(start)),
+                  "end": from_us(int(end))}
+    else:
+        bounds = {"start_block": _optional_int(start), "end_block": int(end)}
+    return Coverage(capability=Capability(capability), provider=provider, wallet=who,
+                    scope=scope, history_scope=loads_scope(basis), **bounds)
+
+
+def _sync_from_row(row: Sequence[Any]) -> SyncRow:
+    provider, cursor, exhausted, done, pages, items, cut, started, updated, basis = row
+    return SyncRow(provider=provider, cursor=cursor, exhausted=bool(exhausted),
+                   done=bool(done), pages=int(pages), items=int(items), cut_us=int(cut),
+                   started_us=int(started), updated_us=int(updated),
+                   scope=loads_scope(basis))
+
+
+_SYNC_COLUMNS = ("provider, cursor, exhausted, done, pages, items, cut_us, started_us, "
+                 "updated_us, basis")
+
+
+def _where(filters: Filters, *, chain: str, wallet: str, time: str,
+           provider: str | None = "provider") -> tuple[str, tuple[Any, ...]]:
+    parts: list[str] = []
+    args: list[Any] = []
+    if filters.chain is not None:
+        parts.append(f"{chain} = ?")
+        args.append(filters.chain)
+    if filters.wallet is not None:
+        parts.append(f"{wallet} = ?")
+        args.append(filters.wallet.address)
+    if filters.provider is not None and provider is not None:
+        parts.append(f"{provider} = ?")
+        args.append(filters.provider)
+    if filters.start is not None:
+        parts.append(f"{time} >= ?")
+        args.append(filters.start)
+    if filters.end is not None:
+        parts.append(f"{time} < ?")
+        args.append(filters.end)
+    return (" WHERE " + " AND ".join(parts) if parts else ""), tuple(args)
+
+
+class _Reader:
+    """Reads of one snapshot; turns rows back into records, caching tokens, wallets and
+    provenance."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._tokens: dict[int, Token] = {}
+        self._ids: dict[tuple[str, str], int | None] = {}
+        self._wallets: dict[tuple[str, str], Wallet] = {}
+        self._provenance: dict[tuple[int, bool], Provenance] = {}
+
+    # -- decoding
+    def _token(self, token_id: int) -> Token:
+        found = self._tokens.get(token_id)
+        if found is None:
+            chain, address, standard, decimals, symbol = self.conn.execute(
+                "SELECT chain, address, standard, decimals, symbol FROM tokens WHERE id = ?",
+                (token_id,)).fetchone()
+            found = Token(chain=chain, address=address, standard=standard, decimals=decimals,
+                          symbol=symbol)
+            self._tokens[token_id] = found
+        return found
+
+    def _token_id(self, token: Token) -> int | None:
+        key = (token.chain, token.address)
+        if key not in self._ids:
+            row = self.conn.execute("SELECT id FROM tokens WHERE chain = ? AND address = ?",
+                                    key).fetchone()
+            self._ids[key] = None if row is None else int(row[0])
+        return self._ids[key]
+
+    def _wallet(self, chain: str, address: str) -> Wallet:
+        key = (chain, address)
+        found = self._wallets.get(key)
+        if found is None:
+            found = self._wallets[key] = Wallet(chain=chain, address=address)
+        return found
+
+    def _prov(self, provenance_id: int, archived: bool) -> Provenance:
+        key = (provenance_id, archived)
+        found = self._provenance.get(key)
+        if found is None:
+            row = self.conn.execute("SELECT data FROM provenance WHERE id = ?",
+                                    (provenance_id,)).fetchone()
+            found = from_data(Provenance, json.loads(row[0], parse_float=Decimal))
+            if archived:
+                found = attrs.evolve(found, archived=True)
+            self._provenance[key] = found
+        return found
+
+    def _change(self, row: Sequence[Any], archived: bool = True) -> BalanceChange:
+        (_, time_us, block, idx, txn, block_hash, raw, decimals, prov, chain, wallet,
+         token_id, account) = row
+        return BalanceChange(
+            wallet=self._wallet(chain, wallet), token=self._token(int(token_id)),
+            token_account=account or None,
+            balance=Amount(raw=int(raw), decimals=decimals),
+            block=BlockRef(number=_optional_int(block), hash=block_hash,
+                           timestamp=None if time_us is None else from_us(int(time_us)),
+                           transaction=txn, index=_optional_int(idx)),
+            provenance=self._prov(int(prov), archived))
+
+    def _ledger(self, row: Sequence[Any], archived: bool = True) -> LedgerEntry:
+        (_, chain, account, time_us, sequence, event_type, amount, balance, pending, known,
+         prov) = row
+        return LedgerEntry(
+            account=self._wallet(chain, account), time=from_us(int(time_us)),
+            event_type=event_type, amount=Decimal(amount), balance=Decimal(balance),
+            pending_balance=None if pending is None else Decimal(pending),
+            known_type=bool(known), provenance=self._prov(int(prov), archived),
+            sequence=_optional_int(sequence))
+
+    def _holding(self, row: Sequence[Any], archived: bool = True) -> HoldingsPoint:
+        _, chain, wallet, _, time_us, usd, breakdown, prov = row
+        parts: tuple[TokenHolding, ...] | None = None
+        if breakdown is not None:
+            parts = tuple(from_data(TokenHolding, item)
+                          for item in json.loads(breakdown, parse_float=Decimal))
+        return HoldingsPoint(wallet=self._wallet(chain, wallet),
+                             timestamp=from_us(int(time_us)), usd=Decimal(usd),
+                             breakdown=parts, provenance=self._prov(int(prov), archived))
+
+    def _answer(self, row: Sequence[Any]) -> BalanceAt:
+        chain, wallet, token_id, time_us, block, raw, decimals = row[:7]
+        point = Point(time=from_us(int(time_us))) if time_us is not None else \
+            Point(block=int(block))
+        return BalanceAt(wallet=self._wallet(chain, wallet), token=self._token(int(token_id)),
+                         amount=Amount(raw=int(raw), decimals=decimals), requested=point,
+                         as_of=_as_of(row[7:13]), provenance=self._prov(int(row[13]), False))
+
+    # -- the protocol
+    def token(self, token: Token) -> Token | None:
+        row = self.conn.execute("SELECT standard, decimals, symbol FROM tokens "
+                                "WHERE chain = ? AND address = ?",
+                                (token.chain, token.address)).fetchone()
+        if row is None:
+            return None
+        standard, decimals, symbol = row
+        return Token(
+            chain=token.chain, address=token.address,
+            standard=token.standard if token.standard != "unknown" else standard,
+            decimals=token.decimals if token.decimals is not None else decimals,
+            symbol=token.symbol if token.symbol is not None else symbol,
+        )
+
+    def coverage(self, wallet: Wallet | None = None, *, capability: str | None = None,
+                 axis: str | None = None) -> list[Coverage]:
+        parts, args = [], []
+        for column, value in (("chain", None if wallet is None else wallet.chain),
+                              ("wallet", None if wallet is None else wallet.address),
+                              ("capability", capability), ("axis", axis)):
+            if value is not None:
+                parts.append(f"{column} = ?")
+                args.append(value)
+        where = (" WHERE " + " AND ".join(parts)) if parts else ""
+        rows = self.conn.execute(
+            f"SELECT {_COVERAGE_COLUMNS} FROM coverage{where} ORDER BY chain, wallet, "
+            "capability, scope, provider, start_pos", args).fetchall()
+        return [_coverage_from_row(row) for row in rows]
+
+    def _streams(self, provider: str | None, wallet: Wallet,
+                 token: Token | None) -> list[tuple[int, str, str]]:
+        sql = "SELECT id, token_account, provider FROM streams WHERE chain = ? AND wallet = ?"
+        args: tuple[Any, ...] = (wallet.chain, wallet.address)
+        if provider is not None:
+            sql += " AND provider = ?"
+            args += (provider,)
+        if token is not None:
+            token_id = self._token_id(token)
+            if token_id is None:
+                return []
+            sql += " AND token_id = ?"
+            args += (token_id,)
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in self.conn.execute(sql, args)]
+
+    def accounts(self, provider: str, wallet: Wallet, token: Token) -> list[str]:
+        return sorted(account for _, account, _ in self._streams(provider, wallet, token))
+
+    def mentioned(self, wallet: Wallet, token: Token) -> set[str]:
+        return {p for s, _, p in self._streams(None, wallet, token) if self.conn.execute(
+            "SELECT 1 FROM changes WHERE stream_id = ? LIMIT 1", (s,)).fetchone()}
+
+    def latest(self, provider: str, wallet: Wallet, token: Token, *, axis: str, at: int,
+               low: int | None) -> list[BalanceChange]:
+        column = "time_us" if axis == "time" else "block"
+        order = ("c.time_us DESC, c.block DESC, c.idx DESC" if axis == "time"
+                 else "c.block DESC, c.idx DESC")
+        found = []
+        for stream_id, _, _ in self._streams(provider, wallet, token):
+            row = self.conn.execute(
+                f"SELECT {_CHANGE_COLUMNS} FROM changes c JOIN streams s ON s.id = "
+                f"c.stream_id WHERE c.stream_id = ? AND c.{column} <= ? AND c.{column} >= ? "
+                f"ORDER BY {order} LIMIT 1",
+                (stream_id, at, _LOW if low is None else low)).fetchone()
+            if row is not None:
+                found.append(self._change(row))
+        return found
+
+    def rows(self, provider: str, wallet: Wallet, token: Token, *, low: int | None,
+             high: int) -> list[Row]:
+        streams = self._streams(provider, wallet, token)
+        if not streams:
+            return []
+        accounts = {s: account for s, account, _ in streams}
+        marks = ", ".join("?" for _ in streams)
+        found = [
+            Row(int(t), _optional_int(b), _optional_int(i), accounts[int(s)], int(raw), d,
+                txn, h)
+            for s, t, b, i, raw, d, txn, h in self.conn.execute(
+                "SELECT stream_id, time_us, block, idx, raw, decimals, txn, block_hash "
+                f"FROM changes WHERE stream_id IN ({marks}) AND time_us >= ? AND "
+                "time_us <= ?", (*accounts, _LOW if low is None else low, high))
+        ]
+        found.sort(key=lambda row: row.order)
+        return found
+
+    def place(self, provider: str, wallet: Wallet, block: int) -> tuple[int | None, int | None]:
+        below: int | None = None
+        above: int | None = None
+        for stream_id, _, _ in self._streams(provider, wallet, None):
+            low = self.conn.execute(
+                "SELECT time_us FROM changes WHERE stream_id = ? AND block <= ? AND "
+                "time_us IS NOT NULL ORDER BY block DESC, idx DESC LIMIT 1",
+                (stream_id, block)).fetchone()
+            high = self.conn.execute(
+                "SELECT time_us FROM changes WHERE stream_id = ? AND block >= ? AND "
+                "time_us IS NOT NULL ORDER BY block, idx LIMIT 1",
+                (stream_id, block)).fetchone()
+            if low is not None and (below is None or low[0] > below):
+                below = int(low[0])
+            if high is not None and (above is None or high[0] < above):
+                above = int(high[0])
+        return below, above
+
+    def answers(self, wallet: Wallet, token: Token) -> list[StoredAnswer]:
+        token_id = self._token_id(token)
+        if token_id is None:
+            return []
+        return [StoredAnswer(answer=self._answer(row),
+                             exact=None if row[14] is None else bool(row[14]))
+                for row in self.conn.execute(
+                    f"SELECT {_ANSWER_COLUMNS} FROM answers a WHERE a.chain = ? AND "
+                    "a.wallet = ? AND a.token_id = ? ORDER BY a.point_time_us, "
+                    "a.point_block, a.provider", (wallet.chain, wallet.address, token_id))]
+
+    def latest_ledger(self, provider: str, account: Wallet, *, at: int,
+                      low: int | None) -> LedgerEntry | None:
+        row = self.conn.execute(
+            f"SELECT {_LEDGER_COLUMNS} FROM ledger WHERE provider = ? AND chain = ? AND "
+            "account = ? AND time_us <= ? AND time_us >= ? "
+            "ORDER BY time_us DESC, sequence DESC LIMIT 1",
+            (provider, account.chain, account.address, at,
+             _LOW if low is None else low)).fetchone()
+        return None if row is None else self._ledger(row)
+
+    def items(self, query: HistoryQuery, wallet: Wallet, provider: str, start: int | None,
+              end: int) -> Iterator[tuple[int, HistoryItem]]:
+        low = _LOW if start is None else start
+        conn = self.conn
+        if query.capability is Capability.BALANCE_HISTORY:
+            ids: list[int] | None = None
+            if query.tokens:
+                ids = [i for i in (self._token_id(t) for t in query.tokens) if i is not None]
+            sql = (f"SELECT {_CHANGE_COLUMNS} FROM changes c JOIN streams s ON "
+                   "s.id = c.stream_id WHERE s.provider = ? AND s.chain = ? AND s.wallet = ? "
+                   "AND c.time_us >= ? AND c.time_us < ?")
+            args: tuple[Any, ...] = (provider, wallet.chain, wallet.address, low, end)
+            if ids is not None:
+                sql += f" AND s.token_id IN ({', '.join('?' for _ in ids)})"
+                args += tuple(ids)
+            for row in conn.execute(sql + " ORDER BY c.time_us, c.block, c.idx", args):
+                yield int(row[1]), self._change(row)
+        elif query.capability is Capability.ACCOUNT_LEDGER:
+            sql = (f"SELECT {_LEDGER_COLUMNS} FROM ledger WHERE provider = ? AND chain = ? "
+                   "AND account = ? AND time_us >= ? AND time_us < ?")
+            args = (provider, wallet.chain, wallet.address, low, end)
+            if query.event_types:
+                sql += f" AND event_type IN ({', '.join('?' for _ in query.event_types)})"
+                args += tuple(query.event_types)
+            for row in conn.execute(sql + " ORDER BY time_us, sequence", args):
+                yield int(row[3]), self._ledger(row)
+        else:
+            liquidity = "" if query.min_liquidity is None else str(query.min_liquidity)
+            for row in conn.execute(
+                    f"SELECT {_HOLDINGS_COLUMNS} FROM holdings WHERE provider = ? AND "
+                    "chain = ? AND wallet = ? AND min_liquidity = ? AND time_us >= ? AND "
+                    "time_us < ? ORDER BY time_us",
+                    (provider, wallet.chain, wallet.address, liquidity, low, end)):
+                item = self._holding(row)
+                if not query.breakdown:
+                    item = attrs.evolve(item, breakdown=None)
+                yield int(row[4]), item
+
+    def sync(self, key: str) -> SyncRow | None:
+        row = self.conn.execute(f"SELECT {_SYNC_COLUMNS} FROM sync_state WHERE key = ?",
+                                (key,)).fetchone()
+        return None if row is None else _sync_from_row(row)
+
+    def syncs(self) -> list[tuple[str, SyncRow]]:
+        return [(row[0], _sync_from_row(row[1:])) for row in self.conn.execute(
+            f"SELECT key, {_SYNC_COLUMNS} FROM sync_state ORDER BY updated_us")]
+
+    def was_imported(self, digest: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM imports WHERE sha256 = ?",
+                                 (digest,)).fetchone() is not None
+
+    def counts(self) -> Mapping[str, int]:
+        return {table: int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+                for table in ("changes", "ledger", "holdings", "answers", "coverage",
+                              "sync_state")}
+
+    def schema_version(self) -> int:
+        return schema.schema_version(self.conn)
+
+    def export_changes(self, filters: Filters) -> Iterator[BalanceChange]:
+        where, args = _where(filters, chain="s.chain", wallet="s.wallet", time="c.time_us",
+                             provider="s.provider")
+        if filters.token is not None:
+            where += (" AND " if where else " WHERE ") + \
+                "s.token_id IN (SELECT id FROM tokens WHERE chain = ? AND address = ?)"
+            args += (filters.token.chain, filters.token.address)
+        for row in self.conn.execute(
+                f"SELECT {_CHANGE_COLUMNS} FROM changes c JOIN streams s ON "
+                f"s.id = c.stream_id{where} ORDER BY s.chain, s.wallet, c.time_us, c.block, "
+                "c.idx, c.id", args):
+            yield self._change(row, archived=False)
+
+    def export_ledger(self, filters: Filters) -> Iterator[LedgerEntry]:
+        where, args = _where(filters, chain="chain", wallet="account", time="time_us")
+        for row in self.conn.execute(
+                f"SELECT {_LEDGER_COLUMNS} FROM ledger{where} ORDER BY chain, account, "
+                "time_us, sequence, id", args):
+            yield self._ledger(row, archived=False)
+
+    def export_holdings(self, filters: Filters) -> Iterator[HoldingsPoint]:
+        where, args = _where(filters, chain="chain", wallet="wallet", time="time_us")
+        for row in self.conn.execute(
+                f"SELECT {_HOLDINGS_COLUMNS} FROM holdings{where} ORDER BY chain, wallet, "
+                "time_us, id", args):
+            yield self._holding(row, archived=False)
+
+    def export_answers(self, filters: Filters) -> Iterator[BalanceAt]:
+        where, args = _where(filters, chain="a.chain", wallet="a.wallet",
+                             time="a.point_time_us", provider="a.provider")
+        if filters.token is not None:
+            where += (" AND " if where else " WHERE ") + \
+                "a.token_id IN (SELECT id FROM tokens WHERE chain = ? AND address = ?)"
+            args += (filters.token.chain, filters.token.address)
+        for row in self.conn.execute(
+                f"SELECT {_ANSWER_COLUMNS} FROM answers a{where} "
+                "ORDER BY a.chain, a.wallet, a.point_time_us, a.point_block, a.id", args):
+            yield self._answer(row)
+
+
+class _Writer:
+    """Writes inside one transaction, with id caches for tokens, streams, provenance."""
+
+    def __init__(self, conn: sqlite3.Connection, now_us: int) -> None:
+        self.conn = conn
+        self.now_us = now_us
+        self._tokens: dict[tuple[str, str], int] = {}
+        self._streams: dict[tuple[str, str, str, int, str], int] = {}
+        self._provenance: dict[str, int] = {}
+        self._provenance_objects: dict[Provenance, int] = {}
+        self._stored = 0
+
+    @property
+    def stored(self) -> int:
+        return self._stored
+
+    # -- ids
+    def _token_id(self, token: Token) -> int:
+        key = (token.chain, token.address)
+        found = self._tokens.get(key)
+        if found is not None:
+            return found
+        conn = self.conn
+        row = conn.execute("SELECT id, standard, decimals, symbol FROM tokens "
+                           "WHERE chain = ? AND address = ?", key).fetchone()
+        if row is None:
+            cur = conn.execute(
+                "INSERT INTO tokens (chain, address, standard, decimals, symbol) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (*key, token.standard, token.decimals, token.symbol))
+            token_id = int(cur.lastrowid or 0)
+        else:
+            token_id, standard, decimals, symbol = row
+            merged = (
+                token.standard if standard == "unknown" else standard,
+                token.decimals if decimals is None else decimals,
+                token.symbol if symbol is None else symbol,
+            )
+            if merged != (standard, decimals, symbol):
+                conn.execute("UPDATE tokens SET standard = ?, decimals = ?, symbol = ? "
+                             "WHERE id = ?", (*merged, token_id))
+        self._tokens[key] = token_id
+        return token_id
+
+    def _provenance_id(self, provenance: Provenance) -> int:
+        try:
+            known = self._provenance_objects.get(provenance)
+        except TypeError:  # an echo holding something unhashable
+            known = None
+        if known is not None:
+            return known
+        text = json.dumps(to_data(provenance), sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False)
+        found = self._provenance.get(text)
+        if found is None:
+            self.conn.execute("INSERT OR IGNORE INTO provenance (data) VALUES (?)", (text,))
+            row = self.conn.execute("SELECT id FROM provenance WHERE data = ?",
+                                    (text,)).fetchone()
+            found = self._provenance[text] = int(row[0])
+        with contextlib.suppress(TypeError):
+            self._provenance_objects[provenance] = found
+        return found
+
+    def _stream_id(self, provider: str, wallet: Wallet, token_id: int,
+                   account: str | None) -> int:
+        key = (provider, wallet.chain, wallet.address, token_id, account or "")
+        found = self._streams.get(key)
+        if found is not None:
+            return found
+        self.conn.execute("INSERT OR IGNORE INTO streams (provider, chain, wallet, token_id, "
+                          "token_account) VALUES (?, ?, ?, ?, ?)", key)
+        row = self.conn.execute(
+            "SELECT id FROM streams WHERE provider = ? AND chain = ? AND wallet = ? AND "
+            "token_id = ? AND token_account = ?", key).fetchone()
+        self._streams[key] = int(row[0])
+        return int(row[0])
+
+    # -- records
+    def change(self, change: BalanceChange, provider: str | None = None) -> None:
+        provider = provider or change.provenance.provider
+        stream = self._stream_id(provider, change.wallet, self._token_id(change.token),
+                                 change.token_account)
+        block = change.block
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO changes (stream_id, time_us, block, idx, txn, block_hash, "
+            "raw, decimals, provenance_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (stream, None if block.timestamp is None else to_us(block.timestamp),
+             block.number, block.index, block.transaction, block.hash,
+             str(change.balance.raw), change.balance.decimals,
+             self._provenance_id(change.provenance)))
+        self._stored += cur.rowcount
+
+    def ledger(self, entry: LedgerEntry, provider: str | None = None) -> None:
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO ledger (provider, chain, account, time_us, sequence, "
+            "event_type, amount, balance, pending, known_type, provenance_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (provider or entry.provenance.provider, entry.account.chain,
+             entry.account.address, to_us(entry.time), entry.sequence, entry.event_type,
+             str(entry.amount), str(entry.balance),
+             None if entry.pending_balance is None else str(entry.pending_balance),
+             int(entry.known_type), self._provenance_id(entry.provenance)))
+        self._stored += cur.rowcount
+
+    def holding(self, point: HoldingsPoint, provider: str | None = None,
+                min_liquidity: Decimal | None = None) -> None:
+        breakdown = None if point.breakdown is None else json.dumps(
+            to_data(list(point.breakdown)), separators=(",", ":"))
+        key = (provider or point.provenance.provider, point.wallet.chain,
+               point.wallet.address, "" if min_liquidity is None else str(min_liquidity),
+               to_us(point.timestamp))
+        cur = self.conn.execute(
+            "INSERT INTO holdings (provider, chain, wallet, min_liquidity, time_us, usd, "
+            "breakdown, provenance_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (provider, chain, wallet, min_liquidity, time_us) DO UPDATE SET "
+            "usd = excluded.usd, provenance_id = excluded.provenance_id, "
+            "breakdown = coalesce(excluded.breakdown, holdings.breakdown)",
+            (*key, str(point.usd), breakdown, self._provenance_id(point.provenance)))
+        self._stored += cur.rowcount
+
+    def answer(self, answer: BalanceAt, exact: bool | None = None) -> None:
+        as_of = answer.as_of
+        self.conn.execute(
+            "INSERT OR REPLACE INTO answers (provider, chain, wallet, token_id, point_time_us, "
+            "point_block, raw, decimals, has_asof, asof_block, asof_hash, asof_time_us, "
+            "asof_txn, asof_idx, provenance_id, exact) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (answer.provenance.provider, answer.wallet.chain, answer.wallet.address,
+             self._token_id(answer.token),
+             None if answer.requested.time is None else to_us(answer.requested.time),
+             answer.requested.block, str(answer.amount.raw), answer.amount.decimals,
+             int(as_of is not None),
+             None if as_of is None else as_of.number,
+             None if as_of is None else as_of.hash,
+             None if as_of is None or as_of.timestamp is None else to_us(as_of.timestamp),
+             None if as_of is None else as_of.transaction,
+             None if as_of is None else as_of.index,
+             self._provenance_id(answer.provenance),
+             None if exact is None else int(exact)))
+        self._stored += 1
+
+    def coverage(self, coverage: Coverage) -> None:
+        conn = self.conn
+        wallet = coverage.wallet
+        basis = dumps_scope(coverage.history_scope)
+        key = (coverage.capability.value, coverage.provider, wallet.chain, wallet.address,
+               coverage.scope, coverage.axis)
+        where = ("capability = ? AND provider = ? AND chain = ? AND wallet = ? AND "
+                 "scope = ? AND axis = ? AND basis IS ?")
+        rows = conn.execute(f"SELECT start_pos, end_pos FROM coverage WHERE {where}",
+                            (*key, basis)).fetchall()
+        start, end = coverage.bounds
+        merged = merge_spans([Span(start, end), *(Span(a, b) for a, b in rows)])
+        conn.execute(f"DELETE FROM coverage WHERE {where}", (*key, basis))
+        conn.executemany(
+            "INSERT INTO coverage (capability, provider, chain, wallet, scope, axis, "
+            "start_pos, end_pos, recorded_us, basis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*key, span.start, span.end, self.now_us, basis) for span in merged])
+
+    def sync(self, key: str) -> SyncRow | None:
+        row = self.conn.execute(f"SELECT {_SYNC_COLUMNS} FROM sync_state WHERE key = ?",
+                                (key,)).fetchone()
+        return None if row is None else _sync_from_row(row)
+
+    def put_sync(self, key: str, row: SyncRow) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO sync_state (key, provider, query, cursor, exhausted, "
+            "done, pages, items, cut_us, started_us, updated_us, basis) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, row.provider, key, row.cursor, int(row.exhausted), int(row.done),
+             row.pages, row.items, row.cut_us, row.started_us, row.updated_us,
+             dumps_scope(row.scope)))
+
+    def forget_sync(self, key: str) -> None:
+        self.conn.execute("DELETE FROM sync_state WHERE key = ?", (key,))
+
+    def mark_imported(self, name: str, digest: str, records: int) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO imports (name, sha256, records, imported_us) "
+            "VALUES (?, ?, ?, ?)", (name, digest, records, self.now_us))
+
+    def clear(self, wallet: Wallet | None) -> int:
+        conn = self.conn
+        removed = 0
+        if wallet is None:
+            for table in _TABLES:
+                removed += conn.execute(f"DELETE FROM {table}").rowcount
+            return removed
+        args = (wallet.chain, wallet.address)
+        removed += conn.execute(
+            "DELETE FROM changes WHERE stream_id IN (SELECT id FROM streams WHERE "
+            "chain = ? AND wallet = ?)", args).rowcount
+        for table, column in (("streams", "wallet"), ("answers", "wallet"),
+                              ("ledger", "account"), ("holdings", "wallet"),
+                              ("coverage", "wallet")):
+            removed += conn.execute(
+                f"DELETE FROM {table} WHERE chain = ? AND {column} = ?", args).rowcount
+        removed += conn.execute(
+            "DELETE FROM sync_state WHERE query LIKE ?",
+            (f'%{json.dumps(str(wallet))[1:-1]}"%',)).rowcount
+        return removed
+
+
+class SQLiteStorage:
+    """The storage protocol over one SQLite file (or ``":memory:"``)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.memory = str(path) == ":memory:"
+        self.path: Path | None = None if self.memory else Path(path).expanduser()
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+        try:
+            if self.path is not None:
+                if self.path.is_dir():
+                    raise ArchiveError(f"archive path {self.path} is a directory")
+                schema.create_file(self.path)
+            schema.migrate(self._conn(), name=f"archive {self.name}")
+        except sqlite3.Error as exc:
+            self.close()
+            raise ArchiveError(f"cannot open archive {self.name}: {exc}") from exc
+        except OSError as exc:
+            self.close()
+            raise ArchiveError(f"cannot create archive {self.name}: {exc}") from exc
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def name(self) -> str:
+        """The database path, or ``:memory:``."""
+        return ":memory:" if self.path is None else str(self.path)
+
+    def close(self) -> None:
+        """Close every connection this backend opened (in any thread)."""
+        with self._lock:
+            self._closed = True
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise ArchiveError(f"archive {self.name} is closed")
+        if self.memory:
+            if not self._connections:
+                self._connections.append(schema.connect(":memory:"))
+            return self._connections[0]
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            assert self.path is not None
+            conn = schema.connect(str(self.path))
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        if self.memory:
+            with self._lock:
+                yield
+        else:
+            yield
+
+    @contextmanager
+    def _transaction(self, begin: str, what: str) -> Iterator[sqlite3.Connection]:
+        with self._guard():
+            conn = self._conn()
+            try:
+                conn.execute(begin)
+            except sqlite3.Error as exc:
+                raise ArchiveError(f"cannot {what} archive {self.name}: {exc}") from exc
+            try:
+                yield conn
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise ArchiveError(f"cannot {what} archive {self.name}: {exc}") from exc
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[_Reader]:
+        """A consistent snapshot for several reads."""
+        with self._transaction("BEGIN", "read") as conn:
+            yield _Reader(conn)
+
+    @contextmanager
+    def write(self, now: datetime) -> Iterator[_Writer]:
+        """One write transaction: everything inside is stored, or nothing is."""
+        with self._transaction("BEGIN IMMEDIATE", "write") as conn:
+            yield _Writer(conn, to_us(now))
+
+    def size(self) -> int | None:
+        """Bytes on disk (database and WAL), ``None`` in memory."""
+        if self.path is None:
+            return None
+        return sum(p.stat().st_size for p in (
+            self.path, self.path.with_name(self.path.name + "-wal")) if p.exists())
+
+    def compact(self) -> None:
+        """``VACUUM`` the file (nothing in memory)."""
+        if not self.memory:
+            with self._guard():
+                self._conn().execute("VACUUM")
