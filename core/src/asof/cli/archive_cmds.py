@@ -43,6 +43,7 @@ from asof.cli.common import (
     run_client,
     time_range_options,
 )
+from asof.cli.output import pipe_guard
 from asof.errors import ArchiveError
 from asof.queries import HistoryQuery
 from asof.records import Capability, Page, Wallet
@@ -288,7 +289,8 @@ def export_cmd(state: CliState, fmt: str, wallet: Wallet | None, chain: str | No
         filters["token"] = resolve_token(wallet.chain if wallet else str(chain), token)
     with _archive(state) as store:
         if output_file is None:
-            count = export(store, sys.stdout, fmt=fmt.lower(), kinds=kinds, **filters)
+            with pipe_guard():
+                count = export(store, sys.stdout, fmt=fmt.lower(), kinds=kinds, **filters)
         else:
             with open(output_file, "w", encoding="utf-8", newline="") as out:
                 count = export(store, out, fmt=fmt.lower(), kinds=kinds, **filters)

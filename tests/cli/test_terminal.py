@@ -1,0 +1,104 @@
+"""The real ``asof`` in a pseudo-terminal and in pipes, against a local fake Allium.
+
+A progress bar draws on the terminal (stderr) while records stream to stdout, which the
+shell has redirected to a file: every record must reach the file, none the screen. A
+reader that closes the pipe early (``| head -1``) ends asof with 141, as the shell
+reports a SIGPIPE death, so ``set -o pipefail`` scripts see why.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.fake_allium import WALLET, FakeAllium, serve
+from tests.cli.terminal import asof_env, run_in_pty, run_piped
+
+pytestmark = pytest.mark.integration
+
+RANGE = ["--from", "2025-03-01", "--to", "2025-03-02"]
+
+
+def _env(tmp_path: Path, fake: FakeAllium) -> dict[str, str]:
+    return asof_env(tmp_path, ASOF_ALLIUM_BASE_URL=fake.url, ASOF_ALLIUM_API_KEY="test-key",
+                    ASOF_ALLIUM_RATE_LIMIT="off", ASOF_ALLOW="allium")
+
+
+def _records(path: Path, fmt: str) -> list[dict[str, str]]:
+    text = path.read_text()
+    if fmt == "jsonl":
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return list(csv.DictReader(text.splitlines()))
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize("command", ["history", "holdings"])
+def test_records_reach_the_redirected_file_while_the_bar_draws(
+    tmp_path: Path, command: str, fmt: str
+) -> None:
+    fake = FakeAllium(pages=4, per_page=5, delay=0.25)
+    extra = ["-g", "1h"] if command == "holdings" else []
+    out = tmp_path / f"out.{fmt}"
+    with serve(fake):
+        code, shown = run_in_pty(
+            [command, f"solana:{WALLET}", *RANGE, *extra, "--format", fmt],
+            _env(tmp_path, fake), stdout=out)
+    assert code == 0, shown
+    assert len(fake.log) == fake.pages  # one request per page, from the server's log
+    rows = _records(out, fmt)
+    assert len(rows) == fake.total
+    assert "fetching" in shown or "page" in shown  # the bar did draw on the terminal
+    assert WALLET not in shown  # and no record went to the screen
+
+
+def test_table_in_the_terminal_shows_every_row(tmp_path: Path) -> None:
+    fake = FakeAllium(pages=2, per_page=3)
+    with serve(fake):
+        code, shown = run_in_pty(["history", f"solana:{WALLET}", *RANGE],
+                                 _env(tmp_path, fake))
+    assert code == 0, shown
+    assert shown.count("USDC") >= fake.total
+
+
+def test_jsonl_streamed_to_the_terminal_draws_no_bar_over_it(tmp_path: Path) -> None:
+    fake = FakeAllium(pages=3, per_page=2, delay=0.2)
+    with serve(fake):
+        code, shown = run_in_pty(
+            ["history", f"solana:{WALLET}", *RANGE, "--format", "jsonl"], _env(tmp_path, fake))
+    assert code == 0, shown
+    assert shown.count('"kind"') == fake.total
+    assert "fetching" not in shown
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_closed_pipe_exits_141(tmp_path: Path, fmt: str) -> None:
+    fake = FakeAllium(pages=40, per_page=200)
+    with serve(fake):
+        done = run_piped(f'"$ASOF" history solana:{WALLET} {" ".join(RANGE)} --format {fmt} '
+                         "| head -1", _env(tmp_path, fake))
+    assert done.returncode == 141, done.stderr
+    assert len(done.stdout.splitlines()) == 1
+    assert "error" not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(fake.log) < fake.pages  # asof stopped instead of reading every page
+
+
+def test_export_into_a_closed_pipe_exits_141(tmp_path: Path) -> None:
+    env = asof_env(tmp_path, ASOF_ARCHIVE_ENABLED="true",
+                   ASOF_ARCHIVE_PATH=str(tmp_path / "archive.sqlite"))
+    lines = tmp_path / "seed.jsonl"
+    fake = FakeAllium(pages=1, per_page=3000)
+    with serve(fake):
+        fetched = run_piped(
+            f'"$ASOF" history solana:{WALLET} {" ".join(RANGE)} --format jsonl > {lines}',
+            {**_env(tmp_path, fake), "ASOF_ARCHIVE_ENABLED": "false"})
+    assert fetched.returncode == 0, fetched.stderr
+    imported = run_piped(f'"$ASOF" import {lines}', env)
+    assert imported.returncode == 0, imported.stderr
+    done = run_piped('"$ASOF" export | head -1', env)
+    assert done.returncode == 141, done.stderr
+    assert "error" not in done.stderr
+    assert "Traceback" not in done.stderr
