@@ -91,6 +91,7 @@ class AsyncClient:
     ) -> None:
         self.config = config if isinstance(config, Config) else load_config(config, env=env)
         self.plugin_set: PluginSet = load_plugins(self.config, explicit=plugins)
+        self.config.check_provider_tables(s.name for s in self.plugin_set.statuses)
         self.transport = Transport.from_config(self.config, http_transport=http_transport)
         self.archive = self._open_archive(archive, clock)
         self.router = Router(

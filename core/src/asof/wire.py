@@ -205,6 +205,10 @@ def loads_line(text: str) -> Any:
         data = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise InputError(f"not JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise InputError("not JSON asof reads: nested too deeply") from None
+    except ValueError as exc:  # an integer longer than Python reads (4,300 digits)
+        raise InputError(f"not JSON asof reads: {exc}") from None
     if not isinstance(data, dict):
         raise InputError("expected a JSON object")
     kind = data.pop("kind", None)
@@ -375,6 +379,9 @@ def from_csv_row(cls: type[R], row: Mapping[str, str]) -> R:
                     data[name] = json.loads(text, parse_float=Decimal)
                 except json.JSONDecodeError as exc:
                     raise InputError(f"not JSON: {exc.msg}", field=column) from None
+                except (RecursionError, ValueError):
+                    raise InputError("not JSON asof reads (nested too deeply, or an "
+                                     "integer too long)", field=column) from None
             else:
                 data[name] = text
         for extra in _EXTRA_COLUMNS.get(target, ()):
