@@ -102,3 +102,31 @@ def test_export_into_a_closed_pipe_exits_141(tmp_path: Path) -> None:
     assert done.returncode == 141, done.stderr
     assert "error" not in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_verbose_before_or_after_the_command_shows_the_debug_log(
+    tmp_path: Path, where: str
+) -> None:
+    fake = FakeAllium(pages=1, per_page=2)
+    args = f"history solana:{WALLET} {' '.join(RANGE)} --format jsonl"
+    line = f'"$ASOF" -v {args}' if where == "before" else f'"$ASOF" {args} -v'
+    with serve(fake):
+        done = run_piped(line, _env(tmp_path, fake))
+    assert done.returncode == 0, done.stderr
+    assert "DEBUG asof.http: allium POST" in done.stderr
+    assert len(done.stdout.splitlines()) == 2
+
+
+def test_python_dash_m_asof_runs_the_command_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "asof", "--version"], capture_output=True,
+                          text=True, timeout=60, check=False, env=asof_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("asof, version ")
+    usage = subprocess.run([sys.executable, "-m", "asof", "nosuch"], capture_output=True,
+                           text=True, timeout=60, check=False, env=asof_env(tmp_path))
+    assert usage.returncode == 2
+    assert "Usage: asof" in usage.stderr or "asof: error" in usage.stderr

@@ -183,3 +183,25 @@ def _write(tmp_path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
     return path
+
+
+# --------------------------------------------------------------------------- units
+
+
+def test_a_balance_change_states_the_decimals_its_token_knows() -> None:
+    from asof import wire
+    from asof.points import parse_time as when
+    from asof.records import Amount, BalanceChange, BlockRef, Provenance, Token
+
+    token = Token(chain="solana", address="EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v",
+                  standard="spl", decimals=6, symbol="USDC")
+    change = BalanceChange(
+        wallet=Wallet(chain="solana", address="GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz"),
+        token=token, token_account=None, balance=Amount(raw=4533185398, decimals=None),
+        block=BlockRef(number=1, timestamp=when("2025-01-01")),
+        provenance=Provenance(provider="test"))
+    data = wire.to_data(change)
+    assert data["token"]["decimals"] == 6
+    assert data["balance"]["decimals"] == 6
+    assert data["balance"]["raw"] == "4533185398"  # the raw integer is unchanged
+    assert str(change.balance) == "4533.185398"

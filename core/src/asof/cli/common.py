@@ -47,6 +47,7 @@ from asof.cli.output import (
     progress,
     stderr_console,
     stdout_console,
+    table_columns,
 )
 from asof.cli.params import (
     CAPABILITY,
@@ -103,6 +104,7 @@ __all__ = [
     "run_client",
     "stderr_console",
     "stdout_console",
+    "table_columns",
     "time_range_options",
 ]
 

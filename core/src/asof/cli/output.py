@@ -58,6 +58,7 @@ __all__ = [
     "progress",
     "stderr_console",
     "stdout_console",
+    "table_columns",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -170,6 +171,11 @@ def _is_record(item: object) -> bool:
     return attrs.has(type(item))
 
 
+def _has_kind(item: object) -> bool:
+    """Whether ``item`` is a canonical record with a JSONL kind (``asof import`` reads it)."""
+    return _is_record(item) and type(item) in wire.KINDS.values()
+
+
 def _is_single(data: object) -> bool:
     return _is_record(data) or isinstance(data, Mapping)
 
@@ -251,6 +257,7 @@ class Output:
         self.count = 0
         self._items: list[Any] = []
         self._csv: Any = None
+        self._header: list[str] = []
 
     # -- writing
     def write(self, item: Any) -> None:
@@ -258,6 +265,15 @@ class Output:
         self.count += 1
         if self.format == "jsonl":
             self._line(self._jsonl(item))
+        elif self.format == "csv" and self.columns is None and _has_kind(item) \
+                and not self._items:
+            # A canonical record: the dotted columns `asof import` reads back, streamed.
+            if self._csv is None:
+                self._csv = csv.writer(STDOUT, lineterminator="\n")
+                self._header = ["kind", *wire.csv_columns(type(item))]
+                self._csv.writerow(self._header)
+            row = wire.to_csv_row(item)
+            self._csv.writerow([row.get(column, "") for column in self._header])
         elif self.format == "csv" and self.columns is not None:
             if self._csv is None:
                 self._csv = csv.writer(STDOUT, lineterminator="\n")
@@ -292,7 +308,7 @@ class Output:
 
     @staticmethod
     def _jsonl(item: Any) -> str:
-        if _is_record(item) and type(item) in wire.KINDS.values():
+        if _has_kind(item):
             return wire.dumps_line(item)
         return json.dumps(_item_data(item), separators=(",", ":"), ensure_ascii=False)
 
@@ -408,6 +424,12 @@ def output(
     out = Output(state.format, columns=columns, title=title, single=single)
     yield out
     out.close()
+
+
+def table_columns(state: CliState, columns: Sequence[Column]) -> Sequence[Column] | None:
+    """``columns`` for a table; ``None`` for the other formats, so that records are
+    written whole (CSV in the canonical dotted columns ``asof import`` reads back)."""
+    return columns if state.format == "table" else None
 
 
 def emit(
