@@ -57,8 +57,8 @@ from asof.records import (
 )
 
 if TYPE_CHECKING:
+    from asof.blocking import Client
     from asof.client import AsyncClient
-    from asof.sync import Client
 
 __version__ = "0.1.0"
 
@@ -119,7 +119,7 @@ def __getattr__(name: str) -> Any:
 
         return AsyncClient
     if name == "Client":
-        from asof.sync import Client
+        from asof.blocking import Client
 
         return Client
     raise AttributeError(f"module 'asof' has no attribute {name!r}")

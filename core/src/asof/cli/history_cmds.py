@@ -33,7 +33,7 @@ from asof.cli.common import (
 )
 from asof.errors import InputError
 from asof.exact import to_decimal
-from asof.queries import HistoryQuery
+from asof.queries import HistoryQuery, by_chain
 from asof.records import BalanceChange, Capability, HoldingsPoint, Wallet
 from asof.tokens import resolve_token
 
@@ -45,13 +45,6 @@ __all__ = ["COMMANDS", "history", "holdings", "plot_holdings", "require_matplotl
 
 #: The granularities holdings providers take (Allium's set).
 GRANULARITIES = ("15s", "1m", "5m", "1h", "1d")
-
-
-def _by_chain(wallets: Sequence[Wallet]) -> dict[str, tuple[Wallet, ...]]:
-    groups: dict[str, list[Wallet]] = {}
-    for wallet in dict.fromkeys(wallets):
-        groups.setdefault(wallet.chain, []).append(wallet)
-    return {chain: tuple(found) for chain, found in groups.items()}
 
 
 def wallet_label(wallet: Wallet) -> str:
@@ -141,7 +134,7 @@ def history(
             end=end,
             tokens=tuple(resolve_token(chain, t) for t in tokens),
         )
-        for chain, group in _by_chain(wallets).items()
+        for chain, group in by_chain(wallets).items()
     ]
 
     async def run(client: AsyncClient) -> None:
@@ -322,7 +315,7 @@ def holdings(
             breakdown=breakdown,
             min_liquidity=min_liquidity,
         )
-        for group in _by_chain(wallets).values()
+        for group in by_chain(wallets).values()
     ]
     if plot_path is not None:
         require_matplotlib()  # before any paid call
