@@ -212,7 +212,7 @@ def loads_line(text: str) -> Any:
     if not isinstance(data, dict):
         raise InputError("expected a JSON object")
     kind = data.pop("kind", None)
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}",
                          field="kind", value=kind)
     return from_data(KINDS[kind], data)
