@@ -130,3 +130,13 @@ def test_python_dash_m_asof_runs_the_command_line(tmp_path: Path) -> None:
                            text=True, timeout=60, check=False, env=asof_env(tmp_path))
     assert usage.returncode == 2
     assert "Usage: asof" in usage.stderr or "asof: error" in usage.stderr
+
+
+def test_shell_completion_as_documented(tmp_path: Path) -> None:
+    env = asof_env(tmp_path, _ASOF_COMPLETE="bash_source")
+    done = run_piped('"$ASOF"', env)
+    assert done.returncode == 0, done.stderr
+    assert "_asof_completion" in done.stdout
+    words = run_piped('"$ASOF"', {**asof_env(tmp_path), "_ASOF_COMPLETE": "bash_complete",
+                                  "COMP_WORDS": "asof arch", "COMP_CWORD": "1"})
+    assert "archive" in words.stdout

@@ -121,3 +121,23 @@ def test_the_error_classes_users_catch_are_exported() -> None:
     for name in ("ArchiveError", "ProviderTimeout", "TransportError", "UnreadableResponse"):
         assert name in asof.__all__
         assert getattr(asof, name) is getattr(asof.errors, name)
+
+
+def test_the_blocking_client_module_says_what_it_is() -> None:
+    import importlib.util
+
+    assert importlib.util.find_spec("asof.blocking") is not None
+    assert importlib.util.find_spec("asof.sync") is None  # `asof sync` is the archive command
+    assert asof.Client.__module__ == "asof.blocking"
+
+
+def test_the_cli_helpers_live_in_one_module_per_concern() -> None:
+    from asof.cli import common, errors, output, params, state
+
+    assert common.CliState is state.CliState
+    assert common.emit is output.emit
+    assert common.WALLET is params.WALLET
+    assert common.report_error is errors.report_error
+    for module in (common, errors, output, params, state):
+        source = inspect.getsource(module)
+        assert len(source.splitlines()) < 600, module.__name__
