@@ -15,29 +15,18 @@ from types import TracebackType
 
 import anyio
 import pytest
-import stamina
 
 from asof.errors import NoRoute, ProviderTimeout, ResponseError, RetryableError, UnreadableResponse
 from asof.provider import Credential, ProviderInfo
 from asof.secrets import Secret
 from asof.transport import MockTransport, Request, Response, Transport
+from tests.core.test_transport import anyio_backend, no_backoff  # noqa: F401  (fixtures)
 
 KEY = "dk_live_5ecret0123456789"
 BASE = "https://api.demo.example/api/v1"
 INFO = ProviderInfo(name="demo", title="Demo", base_url=BASE,
                     credentials=(Credential(header="X-Api-Key", env=("DEMO_API_KEY",)),))
 PAGE = b'{"items": [{"raw": 1}, {"raw": 2}], "cursor": null}'
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture(autouse=True)
-def no_backoff() -> Iterator[None]:
-    with stamina.set_testing(True, attempts=1000, cap=True):
-        yield
 
 
 class Replies:

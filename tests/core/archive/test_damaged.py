@@ -19,15 +19,7 @@ from asof.config import load_config
 from asof.errors import ArchiveError
 
 from .helpers import at, change, lines_of
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("ASOF_CONFIG", "ASOF_ARCHIVE_PATH", "ASOF_ARCHIVE_ENABLED"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+from .test_cli import _clean_env  # noqa: F401  (the same clean environment, autouse)
 
 
 def invoke(*args: str) -> Result:
