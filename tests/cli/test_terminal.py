@@ -39,7 +39,7 @@ def _records(path: Path, fmt: str) -> list[dict[str, str]]:
 def test_records_reach_the_redirected_file_while_the_bar_draws(
     tmp_path: Path, command: str, fmt: str
 ) -> None:
-    fake = FakeAllium(pages=4, per_page=5, delay=0.25)
+    fake = FakeAllium(pages=3, per_page=5, delay=0.12)
     extra = ["-g", "1h"] if command == "holdings" else []
     out = tmp_path / f"out.{fmt}"
     with serve(fake):
@@ -64,7 +64,7 @@ def test_table_in_the_terminal_shows_every_row(tmp_path: Path) -> None:
 
 
 def test_jsonl_streamed_to_the_terminal_draws_no_bar_over_it(tmp_path: Path) -> None:
-    fake = FakeAllium(pages=3, per_page=2, delay=0.2)
+    fake = FakeAllium(pages=3, per_page=2, delay=0.1)
     with serve(fake):
         code, shown = run_in_pty(
             ["history", f"solana:{WALLET}", *RANGE, "--format", "jsonl"], _env(tmp_path, fake))
