@@ -1,10 +1,13 @@
-"""A small Allium look-alike on 127.0.0.1 for tests that run the real ``asof`` program.
+"""A small Allium (and Pacifica) look-alike on 127.0.0.1 for tests that run the real
+``asof`` program.
 
 It speaks the documented shapes of Allium's balances-history and holdings-history
-endpoints (``{"items": [...], "cursor": ...}``), serves ``pages`` pages of ``per_page``
-items each, waits ``delay`` seconds before each answer (so a progress bar has time to
-draw), and logs every request path it answered (tests count calls from that log).
-Nothing here is recorded from Allium; the item shapes follow Allium's documents.
+endpoints (POST, ``{"items": [...], "cursor": ...}``) and of Pacifica's account balance
+history (GET ``.../account/balance/history``, ``{"success": true, "data": [...],
+"next_cursor": ..., "has_more": ...}``, newest first). It serves ``pages`` pages of
+``per_page`` items each, waits ``delay`` seconds before each answer (so a progress bar
+has time to draw), and logs every request path it answered (tests count calls from that
+log). Nothing here is recorded from a provider; the shapes follow their documents.
 """
 
 from __future__ import annotations
@@ -57,6 +60,20 @@ class FakeAllium:
         after = str(page + 1) if page + 1 < self.pages else None
         return {"items": items, "cursor": after}
 
+    def ledger(self, cursor: str | None) -> dict[str, Any]:
+        page = int(cursor or 0)
+        newest_ms = 1_740_787_200_000 + self.total * 60_000  # 2025-03-01 plus a minute each
+        rows = []
+        for i in range(self.per_page):
+            n = page * self.per_page + i
+            balance = 1_000 + self.total - n
+            rows.append({"amount": "1.000000", "balance": f"{balance}.000000",
+                         "pending_balance": "0.000000", "event_type": "deposit",
+                         "created_at": newest_ms - n * 60_000})
+        more = page + 1 < self.pages
+        return {"success": True, "data": rows, "next_cursor": str(page + 1) if more else None,
+                "has_more": more}
+
     @property
     def total(self) -> int:
         return self.pages * self.per_page
@@ -66,6 +83,9 @@ def _handler(fake: FakeAllium) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             return
+
+        def do_GET(self) -> None:
+            self.do_POST()
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -81,6 +101,8 @@ def _handler(fake: FakeAllium) -> type[BaseHTTPRequestHandler]:
                     cursor = value
             if fake.body is not None:
                 data = fake.body
+            elif path.endswith("/account/balance/history"):
+                data = json.dumps(fake.ledger(cursor)).encode()
             else:
                 data = json.dumps(fake.answer(path, cursor)).encode()
             self.send_response(200)

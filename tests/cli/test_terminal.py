@@ -54,6 +54,25 @@ def test_records_reach_the_redirected_file_while_the_bar_draws(
     assert WALLET not in shown  # and no record went to the screen
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_ledger_records_reach_the_redirected_file_while_the_bar_draws(
+    tmp_path: Path, fmt: str
+) -> None:
+    fake = FakeAllium(pages=3, per_page=4, delay=0.12)
+    out = tmp_path / f"ledger.{fmt}"
+    with serve(fake):
+        env = asof_env(tmp_path, ASOF_PACIFICA_BASE_URL=fake.url + "/api/v1",
+                       ASOF_PACIFICA_RATE_LIMIT="off", ASOF_ALLOW="pacifica")
+        code, shown = run_in_pty(["ledger", f"pacifica:{WALLET}", "--format", fmt], env,
+                                 stdout=out)
+    assert code == 0, shown
+    assert len(fake.log) == fake.pages
+    rows = _records(out, fmt)
+    assert len(rows) == fake.total
+    assert "ledger" in shown  # the bar did draw on the terminal
+    assert "deposit" not in shown  # and no record went to the screen
+
+
 def test_table_in_the_terminal_shows_every_row(tmp_path: Path) -> None:
     fake = FakeAllium(pages=2, per_page=3)
     with serve(fake):
