@@ -36,11 +36,12 @@ def asof_env(home: Path, **extra: str) -> dict[str, str]:
 
 def run_in_pty(
     args: Sequence[str], env: Mapping[str, str], *, stdout: Path | None = None,
-    timeout: float = 60.0,
+    timeout: float = 60.0, answer: bytes | None = None,
 ) -> tuple[int, str]:
     """Run ``asof ARGS`` with stdin and stderr on a pseudo-terminal (and stdout too,
-    unless ``stdout`` names a file to redirect it to, as ``> file`` does). Returns the
-    exit code and everything the terminal showed."""
+    unless ``stdout`` names a file to redirect it to, as ``> file`` does); ``answer`` is
+    typed on the terminal once the program shows a ``?`` prompt. Returns the exit code
+    and everything the terminal showed."""
     master, slave = pty.openpty()
     out = open(stdout, "wb") if stdout is not None else None  # noqa: SIM115
     try:
@@ -65,6 +66,9 @@ def run_in_pty(
                 if not chunk:
                     break
                 shown.extend(chunk)
+                if answer is not None and b"?" in shown:
+                    os.write(master, answer)
+                    answer = None
             elif proc.poll() is not None:
                 break
         code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))

@@ -159,3 +159,24 @@ def test_shell_completion_as_documented(tmp_path: Path) -> None:
     words = run_piped('"$ASOF"', {**asof_env(tmp_path), "_ASOF_COMPLETE": "bash_complete",
                                   "COMP_WORDS": "asof arch", "COMP_CWORD": "1"})
     assert "archive" in words.stdout
+
+
+@pytest.mark.parametrize(("typed", "code", "left"), [(b"n\r", 1, 3), (b"y\r", 0, 0)])
+def test_archive_clear_asks_in_a_terminal(tmp_path: Path, typed: bytes, code: int,
+                                          left: int) -> None:
+    env = asof_env(tmp_path, ASOF_ARCHIVE_ENABLED="true",
+                   ASOF_ARCHIVE_PATH=str(tmp_path / "archive.sqlite"))
+    lines = tmp_path / "seed.jsonl"
+    fake = FakeAllium(pages=1, per_page=3)
+    with serve(fake):
+        fetched = run_piped(
+            f'"$ASOF" history solana:{WALLET} {" ".join(RANGE)} --format jsonl > {lines}',
+            {**_env(tmp_path, fake), "ASOF_ARCHIVE_ENABLED": "false"})
+    assert fetched.returncode == 0, fetched.stderr
+    assert run_piped(f'"$ASOF" import {lines}', env).returncode == 0
+    exit_code, shown = run_in_pty(["archive", "clear"], env, answer=typed)
+    assert exit_code == code, shown
+    assert "Delete everything in the archive" in shown
+    assert ("nothing deleted" in shown) == (code == 1)
+    info = run_piped('"$ASOF" archive info --format json', env)
+    assert json.loads(info.stdout)["changes"] == left

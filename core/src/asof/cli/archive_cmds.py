@@ -37,6 +37,7 @@ from asof.archive.settings import archive_settings, damaged_error
 from asof.chains import resolve_chain
 from asof.cli.common import (
     CHAIN,
+    EXIT_FAILURE,
     TIME,
     WALLET,
     CliState,
@@ -416,7 +417,8 @@ def clear(state: CliState, wallet: Wallet | None, yes: bool) -> None:
                 "there is no terminal to ask on; pass --yes to confirm")
         if not yes and not click.confirm(f"Delete {what} in the archive {store.name}?",
                                          err=True):
-            raise click.Abort()
+            _note("nothing deleted")
+            raise click.exceptions.Exit(EXIT_FAILURE)
         removed = store.clear(wallet)
     _note(f"removed {removed} row(s) from {store.name}")
 
