@@ -332,9 +332,9 @@ def _size(size: int | None) -> str:
     return f"{size} bytes"
 
 
-@click.group("archive", short_help="Inspect or clear the archive.")
+@click.group("archive", short_help="Inspect, check or clear the archive.")
 def archive() -> None:
-    """The embedded archive: where it is, what it holds, and clearing it."""
+    """The embedded archive: where it is, what it holds, checking and clearing it."""
 
 
 def _settings(state: CliState) -> ArchiveSettings:
