@@ -471,5 +471,6 @@ class OnePlugin:
         "      message: OK\n"
         "version: 1\n"
     )
+    pytester.makeini("[pytest]\nasof_cassettes = true\n")  # an asof plugin project opts in
     result = pytester.runpytest("-p", "no:cacheprovider", "--rootdir", str(pytester.path))
     result.assert_outcomes(passed=6)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from asof.errors import (
+    ArchiveError,
     AsofError,
     AuthenticationError,
     ConfigError,
@@ -21,12 +22,15 @@ from asof.errors import (
     PluginError,
     ProviderError,
     ProviderRequestError,
+    ProviderTimeout,
     RateLimited,
     ResponseError,
     RetryableError,
+    TransportError,
     UnknownChain,
     UnknownProvider,
     UnknownToken,
+    UnreadableResponse,
     UpstreamError,
 )
 from asof.hookspecs import hookimpl
@@ -53,8 +57,8 @@ from asof.records import (
 )
 
 if TYPE_CHECKING:
+    from asof.blocking import Client
     from asof.client import AsyncClient
-    from asof.sync import Client
 
 __version__ = "0.1.0"
 
@@ -62,6 +66,7 @@ __all__ = [
     "NATIVE_SOL_MINT",
     "WRAPPED_SOL_MINT",
     "Amount",
+    "ArchiveError",
     "AsofError",
     "AsyncClient",
     "AuthenticationError",
@@ -87,15 +92,18 @@ __all__ = [
     "Provenance",
     "ProviderError",
     "ProviderRequestError",
+    "ProviderTimeout",
     "RateLimited",
     "ResponseError",
     "RetryableError",
     "SupportStatus",
     "Token",
     "TokenHolding",
+    "TransportError",
     "UnknownChain",
     "UnknownProvider",
     "UnknownToken",
+    "UnreadableResponse",
     "UpstreamError",
     "Wallet",
     "hookimpl",
@@ -111,7 +119,7 @@ def __getattr__(name: str) -> Any:
 
         return AsyncClient
     if name == "Client":
-        from asof.sync import Client
+        from asof.blocking import Client
 
         return Client
     raise AttributeError(f"module 'asof' has no attribute {name!r}")

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 import attrs
 
-from asof.errors import UnknownChain
+from asof.errors import InputError, UnknownChain
 
 __all__ = ["CHAINS", "Chain", "Family", "canonical_chain", "known_chains", "resolve_chain"]
 
@@ -122,6 +122,9 @@ def resolve_chain(name: str | Chain) -> Chain:
     """
     if isinstance(name, Chain):
         return name
+    if not isinstance(name, str):
+        raise InputError(f"expected a chain name, got {type(name).__name__}", field="chain",
+                         value=name)
     key = name.strip().lower()
     try:
         return _BY_NAME[key]

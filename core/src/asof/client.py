@@ -27,9 +27,9 @@ from typing import Any, TypeVar, cast
 
 from asof.config import Config, load_config
 from asof.errors import InputError, NoRoute, ProviderError
-from asof.plugins import PluginSet, PluginStatus, load_plugins
+from asof.plugins import PluginSet, PluginStatus, installed_provider_names, load_plugins
 from asof.points import PointLike, TimeLike, parse_point, parse_time
-from asof.queries import BalanceQuery, HistoryQuery
+from asof.queries import BalanceQuery, HistoryQuery, by_chain
 from asof.records import (
     BalanceAt,
     BalanceChange,
@@ -69,6 +69,16 @@ def _wallets(values: WalletLike | Iterable[WalletLike], chain: str | None) -> tu
     return tuple(_wallet(v, chain, "wallets") for v in values)
 
 
+def _tokens_on(chain: str, tokens: Sequence[str | Token]) -> tuple[Token, ...]:
+    """The tokens that apply on ``chain``: text read there, Token objects of that chain."""
+    if isinstance(tokens, str | Token):
+        tokens = [tokens]
+    return tuple(
+        resolve_token(chain, t) for t in tokens
+        if not isinstance(t, Token) or t.chain == chain
+    )
+
+
 class AsyncClient:
     """Answers balance questions across every installed provider.
 
@@ -92,6 +102,10 @@ class AsyncClient:
     ) -> None:
         self.config = config if isinstance(config, Config) else load_config(config, env=env)
         self.plugin_set: PluginSet = load_plugins(self.config, explicit=plugins)
+        # a table must name a provider this process loaded, or one installed here (a
+        # program that passes ``plugins=`` may share a configuration with the CLI)
+        self.config.check_provider_tables(
+            {s.name for s in self.plugin_set.statuses} | installed_provider_names())
         self.transport = Transport.from_config(self.config, http_transport=http_transport)
         self.archive = self._open_archive(archive, clock)
         self.router = Router(
@@ -215,6 +229,13 @@ class AsyncClient:
                 if isinstance(item, kind):
                     yield item
 
+    async def _items_of(
+        self, queries: Sequence[HistoryQuery], kind: type[ItemT]
+    ) -> AsyncIterator[ItemT]:
+        for query in queries:
+            async for item in self._items(query, kind):
+                yield item
+
     def history(
         self,
         wallets: WalletLike | Sequence[WalletLike],
@@ -225,17 +246,32 @@ class AsyncClient:
         chain: str | None = None,
         page_size: int | None = None,
     ) -> AsyncIterator[BalanceChange]:
-        """Every balance change of the wallets' tokens in ``[start, end)``."""
+        """Every balance change of the wallets' tokens in ``[start, end)``.
+
+        Wallets on several chains are asked chain by chain, in order of first
+        appearance, as ``asof history`` does; ``tokens`` given as text (a symbol, an
+        address) are read on each chain, :class:`Token` objects apply to their own chain.
+        """
         who = _wallets(wallets, chain)
-        query = HistoryQuery(
-            capability=Capability.BALANCE_HISTORY,
-            wallets=who,
-            start=None if start is None else parse_time(start, field="start"),
-            end=None if end is None else parse_time(end, field="end"),
-            tokens=tuple(resolve_token(who[0].chain, t) for t in tokens),
-            page_size=page_size,
-        )
-        return self._items(query, BalanceChange)
+        groups = by_chain(who)
+        for token in [tokens] if isinstance(tokens, Token) else tokens:
+            if isinstance(token, Token) and token.chain not in groups:
+                raise InputError(f"token {token} is on {token.chain}, where no wallet is",
+                                 field="tokens", value=token)
+        first = None if start is None else parse_time(start, field="start")
+        last = None if end is None else parse_time(end, field="end")
+        queries = [
+            HistoryQuery(
+                capability=Capability.BALANCE_HISTORY,
+                wallets=group,
+                start=first,
+                end=last,
+                tokens=_tokens_on(name, tokens),
+                page_size=page_size,
+            )
+            for name, group in groups.items()
+        ]
+        return self._items_of(queries, BalanceChange)
 
     def holdings(
         self,
@@ -248,21 +284,27 @@ class AsyncClient:
         min_liquidity: Decimal | int | str | None = None,
         chain: str | None = None,
     ) -> AsyncIterator[HoldingsPoint]:
-        """The USD value of the wallets' holdings on a time grid."""
+        """The USD value of the wallets' holdings on a time grid; wallets on several
+        chains are asked chain by chain, as ``asof holdings`` does."""
         from asof.exact import to_decimal
 
         who = _wallets(wallets, chain)
-        query = HistoryQuery(
-            capability=Capability.HOLDINGS_HISTORY,
-            wallets=who,
-            start=parse_time(start, field="start"),
-            end=parse_time(end, field="end"),
-            granularity=granularity,
-            breakdown=breakdown,
-            min_liquidity=None if min_liquidity is None
-            else to_decimal(min_liquidity, field="min_liquidity"),
-        )
-        return self._items(query, HoldingsPoint)
+        first, last = parse_time(start, field="start"), parse_time(end, field="end")
+        floor = None if min_liquidity is None else to_decimal(min_liquidity,
+                                                              field="min_liquidity")
+        queries = [
+            HistoryQuery(
+                capability=Capability.HOLDINGS_HISTORY,
+                wallets=group,
+                start=first,
+                end=last,
+                granularity=granularity,
+                breakdown=breakdown,
+                min_liquidity=floor,
+            )
+            for group in by_chain(who).values()
+        ]
+        return self._items_of(queries, HoldingsPoint)
 
     def ledger(
         self,

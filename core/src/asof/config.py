@@ -13,13 +13,14 @@ The file's shape::
     allow = ["helius", "allium"]   # only these plugins load (absent: every plugin)
     block = ["pacifica"]           # these never load
     timeout = 30                   # seconds per request (default: each provider's own)
-    attempts = 3                   # tries per request, retries included
+    attempts = 3                   # tries per request, retries included (1 to 10)
 
     [routes]                       # provider preference per chain, or chain.capability
     solana = ["helius", "allium"]
     "ethereum.holdings_history" = ["allium"]
 
-    [providers.helius]             # one table per provider
+    [providers.helius]             # one table per installed provider (a table naming
+                                   # no installed provider is an error)
     api_key = "..."                # a credential, by its declared name
     base_url = "https://..."       # overrides the declared base URL
     network = "mainnet"            # one of the provider's declared networks
@@ -37,7 +38,8 @@ name upper-cased with ``-`` turned into ``_``): ``ASOF_<NAME>_<CREDENTIAL>`` (fo
 ``ASOF_HELIUS_API_KEY``), ``ASOF_<NAME>_BASE_URL``, ``ASOF_<NAME>_NETWORK``,
 ``ASOF_<NAME>_RATE_LIMIT``, ``ASOF_<NAME>_TIMEOUT`` and ``ASOF_<NAME>_<OPTION>``; and
 ``ASOF_ALLOW``, ``ASOF_BLOCK`` (comma-separated), ``ASOF_TIMEOUT``, ``ASOF_ATTEMPTS``.
-Settings in the environment override the file, except credentials: a credential is
+Settings in the environment override the file (a bad value in the file is still an
+error when the environment overrides it), except credentials: a credential is
 looked up in the file first, then in ``ASOF_<NAME>_<CREDENTIAL>``, then in the
 provider's usual variable names (as :class:`~asof.provider.Credential` says).
 """
@@ -49,7 +51,7 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +82,8 @@ CONFIG_ENV = "ASOF_CONFIG"
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_ATTEMPTS = 3
+#: The most tries per request a configuration may ask for.
+MAX_ATTEMPTS = 10
 
 _TABLES = ("asof", "routes", "providers", "archive")
 _ASOF_KEYS = ("allow", "block", "timeout", "attempts")
@@ -167,6 +171,16 @@ def _positive_number(value: object, where: str) -> float:
     return float(value)
 
 
+def _shown(value: object) -> str:
+    """``value`` for an error message, unless it could be a secret put in the wrong
+    place: only a short plain word is shown as it is."""
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,15}", value.strip()):
+        return repr(value.strip())
+    if isinstance(value, str):
+        return f"a value of {len(value)} characters (not shown: it may be a secret)"
+    return _type_name(value)
+
+
 def _positive_int(value: object, where: str) -> int:
     if isinstance(value, str):
         try:
@@ -178,6 +192,13 @@ def _positive_int(value: object, where: str) -> int:
     if value < 1:
         raise ConfigError(f"{where}: must be at least 1, got {value}")
     return value
+
+
+def _attempts(value: object, where: str) -> int:
+    attempts = _positive_int(value, where)
+    if attempts > MAX_ATTEMPTS:
+        raise ConfigError(f"{where}: at most {MAX_ATTEMPTS} tries per request, got {attempts}")
+    return attempts
 
 
 def _names(value: object, where: str) -> tuple[str, ...]:
@@ -373,6 +394,8 @@ class Config:
         else the declared network whose URL is the default base URL, else ``None``."""
         section = self._section(info)
         found = self._env(info.name, "network")
+        if found is not None and "network" in section:  # a bad file value is still an error
+            self._check_network(info, self._where(info.name, "network"), section["network"])
         if found is not None:
             where, value = f"environment variable {found[0]}", found[1]
         elif "network" in section:
@@ -382,13 +405,16 @@ class Config:
                 if url.rstrip("/") == info.base_url.rstrip("/"):
                     return name
             return None
+        return self._check_network(info, where, value)
+
+    def _check_network(self, info: ProviderInfo, where: str, value: object) -> str:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a string, got {_type_name(value)}")
         if not info.networks:
             raise ConfigError(f"{where}: provider {info.name} declares no networks")
         if value not in info.networks:
             raise ConfigError(
-                f"{where}: unknown network {value!r} for {info.name} "
+                f"{where}: unknown network {_shown(value)} for {info.name} "
                 f"(one of {', '.join(info.networks)})"
             )
         return value
@@ -467,6 +493,19 @@ class Config:
             return _positive_number(section["timeout"], self._where(info.name, "timeout"))
         return self.timeout if self.timeout_given else info.timeout
 
+    def check_provider_tables(self, known: Iterable[str]) -> None:
+        """Raise a :class:`~asof.errors.ConfigError` for a ``[providers.<name>]`` table
+        that names none of the ``known`` providers (a misspelt table would otherwise be
+        ignored, its key never used)."""
+        names = sorted({name.lower() for name in known})
+        for name in self.providers:
+            if name not in names:
+                source = str(self.path) if self.path is not None else "configuration"
+                raise ConfigError(
+                    f"{source}: [providers.{name}] names no installed provider "
+                    f"(known: {', '.join(names) or 'none'})"
+                )
+
     def check_provider(self, info: ProviderInfo) -> None:
         """Read every setting of one provider, raising the first ``ConfigError``."""
         self.provider_settings(info)
@@ -502,7 +541,7 @@ def _check_url(value: object, where: str) -> str:
         raise ConfigError(f"{where}: expected a URL string, got {_type_name(value)}")
     url = value.strip()
     if not re.match(r"^https?://[^/\s]+", url):
-        raise ConfigError(f"{where}: expected an http:// or https:// URL, got {value!r}")
+        raise ConfigError(f"{where}: expected an http:// or https:// URL, got {_shown(value)}")
     return url.rstrip("/")
 
 
@@ -537,7 +576,7 @@ def _coerce_option(option: Option, value: object, where: str) -> Any:
         result = value
     if option.choices and str(result) not in option.choices:
         raise ConfigError(
-            f"{where}: {result!r} is not one of {', '.join(option.choices)}"
+            f"{where}: {_shown(str(result))} is not one of {', '.join(option.choices)}"
         )
     return result
 
@@ -598,6 +637,12 @@ def _build(data: Mapping[str, Any], path: Path | None, environ: Mapping[str, str
                 f"{source}: [asof] unknown key {key!r} (known: {', '.join(_ASOF_KEYS)})"
             )
 
+    checks: dict[str, Callable[[object, str], object]] = {
+        "allow": _names, "block": _names, "timeout": _positive_number, "attempts": _attempts,
+    }
+    for key, value in main.items():  # a bad file value is an error even when overridden
+        checks[key](value, f"{source}: [asof] {key}")
+
     def setting(key: str) -> tuple[object, str] | None:
         variable = f"ASOF_{key.upper()}"
         if environ.get(variable, "").strip():
@@ -619,7 +664,7 @@ def _build(data: Mapping[str, Any], path: Path | None, environ: Mapping[str, str
     if (found := setting("timeout")) is not None:
         timeout, timeout_given = _positive_number(*found), True
     if (found := setting("attempts")) is not None:
-        attempts = _positive_int(*found)
+        attempts = _attempts(*found)
 
     routes: dict[str, tuple[str, ...]] = {}
     entries: list[tuple[str, object]] = []

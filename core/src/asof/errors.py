@@ -15,17 +15,25 @@ inherit the matching Python builtin, so code that already handles ``ValueError``
     ├── UnknownProvider (LookupError)      a provider name no installed plugin declares
     ├── PluginError                        a plugin broke its contract (bad hook, bad answer)
     ├── NoRoute (LookupError)              no provider can answer; carries the route's reasons
-    ├── ArchiveError                       the embedded archive cannot be read or written
+    ├── ArchiveError                       the embedded archive cannot be opened, read or
+    │                                      written; a damaged file says where it is and
+    │                                      how to move it aside
     └── ProviderError                      a provider refused or failed; keeps its own message
         ├── ProviderRequestError (ValueError)    400 / 422: the provider rejected the request
         ├── AuthenticationError                  401 / 403, or a required credential is missing
         ├── NotFoundError (LookupError)          404
         ├── ResponseError                        200 with a body that breaks the documented shape
+        │   └── UnreadableResponse (retryable)   200 whose body is cut short, not JSON or
+        │                                        badly compressed: also a RetryableError
         └── RetryableError                       worth another attempt, here or elsewhere
             ├── RateLimited                      429; ``retry_after`` in seconds when known
             ├── UpstreamError                    5xx
-            ├── ProviderTimeout (TimeoutError)   no answer in time
+            ├── ProviderTimeout (TimeoutError)   no complete answer within the timeout
+            │                                    (one deadline for the whole request)
             └── TransportError (ConnectionError) the connection failed
+
+Retryable errors (``error.retryable``) are retried by the transport, ``attempts`` tries
+in all (at most 10), then the router falls over to the next provider on the route.
 
 Provider errors for HTTP failures are raised by the core's transport, never built by
 hand from a status code in a plugin: the status-to-error map lives in
@@ -33,8 +41,10 @@ hand from a status code in a plugin: the status-to-error map lives in
 by the plugin (``ProviderInfo.check_body`` returning a
 :class:`~asof.provider.BodyError` that names the class) and built by the transport too.
 A plugin may still raise a ``ProviderError`` subclass itself for a refusal it finds
-while translating an answer; it then keeps credentials out of the text. Messages built
-by the transport never contain a credential: it redacts every secret it knows first.
+while translating an answer; it then keeps credentials out of the text. Messages never
+contain a credential: the transport redacts every secret it knows before any part of a
+body is kept, and keeps of an HTML page only its title. A message names the provider
+once. Every one of these classes is importable from :mod:`asof` itself.
 """
 
 from __future__ import annotations
@@ -65,6 +75,7 @@ __all__ = [
     "UnknownChain",
     "UnknownProvider",
     "UnknownToken",
+    "UnreadableResponse",
     "UpstreamError",
     "error_for_status",
 ]
@@ -145,8 +156,14 @@ class NoRoute(AsofError, LookupError):
 
     def __init__(self, message: str, *, reasons: Sequence[tuple[str, str]] = ()) -> None:
         self.reasons = tuple(reasons)
-        detail = "; ".join(f"{name}: {why}" for name, why in self.reasons)
+        detail = "; ".join(f"{name}: {_without_name(name, why)}" for name, why in self.reasons)
         super().__init__(f"{message} ({detail})" if detail else message)
+
+
+def _without_name(name: str, text: str) -> str:
+    """``text`` without a leading ``name: `` (a provider error names itself already)."""
+    prefix = f"{name}: "
+    return text[len(prefix):] if text.startswith(prefix) else text
 
 
 class ArchiveError(AsofError):
@@ -210,6 +227,14 @@ class RetryableError(ProviderError):
 
     retryable = True
     retry_after: float | None = None
+
+
+class UnreadableResponse(ResponseError, RetryableError):
+    """A success whose body cannot be read: cut short, not JSON, or badly compressed.
+
+    A :class:`ResponseError` that is also a :class:`RetryableError`: a proxy or a
+    dropped connection garbles one answer, not the next, so it is retried (within the
+    configured attempts) and then falls over to the next provider."""
 
 
 class RateLimited(RetryableError):

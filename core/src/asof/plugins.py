@@ -32,7 +32,7 @@ from asof.errors import PluginError
 from asof.provider import ProviderInfo
 from asof.records import ChainSupport
 
-__all__ = ["GROUP", "PluginSet", "PluginStatus", "load_plugins"]
+__all__ = ["GROUP", "PluginSet", "PluginStatus", "installed_provider_names", "load_plugins"]
 
 #: The entry-point group plugins register under.
 GROUP = "asof"
@@ -97,6 +97,12 @@ def _new_manager() -> pluggy.PluginManager:
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     return pm
+
+
+def installed_provider_names() -> set[str]:
+    """The names of every ``asof`` entry point installed in this environment (loaded or
+    not)."""
+    return {ep.name for ep in entry_points(group=GROUP)}
 
 
 def load_plugins(

@@ -2,7 +2,8 @@
 
 Accepted times:
 
-- epoch seconds: ``1736536800`` (an ``int`` or a string of digits);
+- epoch seconds: ``1736536800`` (an ``int`` or a string of ASCII digits; other scripts'
+  digits, such as Arabic-Indic or full-width ones, are refused);
 - a date alone: ``2025-01-10`` (UTC midnight);
 - a date and time: ``2025-01-10 19:20``, ``2025-01-10 19:20:00``, ``2025-01-10T19:20:00``,
   optionally with fractional seconds; UTC unless an offset is given;
@@ -31,9 +32,12 @@ _TIME_RE = re.compile(
     r"""^(?P<date>\d{4}-\d{2}-\d{2})
         (?:[T ](?P<h>\d{2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:\.(?P<frac>\d{1,9}))?)?
            (?P<tz>Z|z|[+-]\d{2}:?\d{2})?)?$""",
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,
 )
-_BLOCK_RE = re.compile(r"^(?P<unit>slot|block|height)\s*[:=]\s*(?P<n>-?\d+)$", re.IGNORECASE)
+_BLOCK_RE = re.compile(r"^(?P<unit>slot|block|height)\s*[:=]\s*(?P<n>-?\d+)$",
+                       re.IGNORECASE | re.ASCII)
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+_MAX_DIGITS = 20  # more digits than any epoch second or block number asof reads
 _MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
 
 
@@ -57,17 +61,20 @@ def parse_time(value: TimeLike, *, field: str = "time") -> datetime:
             f"expected a time, got {type(value).__name__}", field=field, value=value
         )
     text = value.strip()
-    if text.isdigit():
+    if _DIGITS.fullmatch(text):
+        if len(text.lstrip("0")) > _MAX_DIGITS:
+            raise InvalidPoint(f"epoch seconds {_short(text)} are out of range", field=field,
+                               value=_short(text))
         return _from_epoch(int(text), field)
     if text.lower() == "now":
         return datetime.now(UTC).replace(microsecond=0)
     match = _TIME_RE.match(text)
     if not match:
         raise InvalidPoint(
-            f"cannot read {value!r} as a time; use epoch seconds, YYYY-MM-DD, "
+            f"cannot read {_short(value)!r} as a time; use epoch seconds, YYYY-MM-DD, "
             "YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DDTHH:MM[:SS] with an optional Z or ±HH:MM",
             field=field,
-            value=value,
+            value=_short(value),
         )
     try:
         day = date.fromisoformat(match["date"])
@@ -83,7 +90,11 @@ def parse_time(value: TimeLike, *, field: str = "time") -> datetime:
     tz = _offset(match["tz"], field, value)
     moment = datetime(day.year, day.month, day.day, hour, minute, second, int(frac or 0),
                       tzinfo=tz)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidPoint(f"{text!r} falls outside the years 1 to 9999 in UTC", field=field,
+                           value=value) from None
 
 
 def parse_point(value: PointLike, *, field: str = "at") -> Point:
@@ -94,6 +105,9 @@ def parse_point(value: PointLike, *, field: str = "at") -> Point:
     if isinstance(value, str):
         match = _BLOCK_RE.match(value.strip())
         if match:
+            if len(match["n"].lstrip("-0")) > _MAX_DIGITS:
+                raise InvalidPoint("the slot or block number is too large", field=field,
+                                   value=_short(value))
             number = int(match["n"])
             if number < 0:
                 raise InvalidPoint("a slot or block number cannot be negative", field=field,
@@ -112,10 +126,18 @@ def to_epoch(moment: datetime) -> int:
     return int(moment.timestamp() // 1)
 
 
+def _short(value: object) -> object:
+    """``value``, cut to a readable length when it is long text."""
+    if isinstance(value, str) and len(value) > 80:
+        return value[:60] + "…"
+    return value
+
+
 def _from_epoch(seconds: int, field: str) -> datetime:
     if seconds < 0 or seconds > _MAX_EPOCH:
-        raise InvalidPoint(f"epoch seconds {seconds} are out of range", field=field,
-                           value=seconds)
+        shown = _short(str(seconds)) if seconds.bit_length() < 256 else "with too many digits"
+        raise InvalidPoint(f"epoch seconds {shown} are out of range", field=field,
+                           value=shown)
     return datetime.fromtimestamp(seconds, UTC)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -10,7 +11,17 @@ import attrs
 from asof.errors import InputError, InvalidRange
 from asof.records import Capability, Point, Token, Wallet
 
-__all__ = ["BalanceQuery", "HistoryQuery"]
+__all__ = ["BalanceQuery", "HistoryQuery", "by_chain"]
+
+
+def by_chain(wallets: Iterable[Wallet]) -> dict[str, tuple[Wallet, ...]]:
+    """The wallets grouped by chain, in order of first appearance, duplicates dropped:
+    one history query covers one chain, so wallets on several chains are asked chain
+    by chain (the CLI and both clients do this)."""
+    groups: dict[str, list[Wallet]] = {}
+    for wallet in dict.fromkeys(wallets):
+        groups.setdefault(wallet.chain, []).append(wallet)
+    return {chain: tuple(found) for chain, found in groups.items()}
 
 
 @attrs.frozen(kw_only=True)

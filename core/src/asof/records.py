@@ -352,6 +352,14 @@ class BalanceChange:
     block: BlockRef
     provenance: Provenance
 
+    def __attrs_post_init__(self) -> None:
+        # The balance is in the token's units: when the token knows its decimals and the
+        # amount was built without them, the amount says them too (never a second,
+        # different figure: the raw integer is unchanged).
+        if self.balance.decimals is None and self.token.decimals is not None:
+            object.__setattr__(self, "balance",
+                               Amount(raw=self.balance.raw, decimals=self.token.decimals))
+
 
 @attrs.frozen(kw_only=True)
 class TokenHolding:

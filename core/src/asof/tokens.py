@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 
 from asof.chains import Family, resolve_chain
-from asof.errors import UnknownToken
+from asof.errors import InputError, UnknownToken
 from asof.records import NATIVE_SOL_MINT, Token
 
 __all__ = ["EVM_NATIVE_ADDRESS", "known_tokens", "native_token", "resolve_token"]
@@ -83,12 +83,20 @@ def resolve_token(chain: str, text: str | Token) -> Token:
 
     An address not in the registry becomes a token of unknown standard and decimals
     (the provider fills them in). Raises :class:`~asof.errors.UnknownToken` for an
-    unknown symbol, :class:`~asof.errors.InvalidAddress` for a malformed address.
+    unknown symbol, :class:`~asof.errors.InvalidAddress` for a malformed address, and
+    :class:`~asof.errors.InputError` (field ``token``) for what is neither text nor a
+    :class:`~asof.records.Token`.
     """
     if isinstance(text, Token):
         return text
+    if not isinstance(text, str):
+        raise InputError(f"expected a token symbol, address or Token, got "
+                         f"{type(text).__name__}", field="token", value=text)
     info = resolve_chain(chain)
     wanted = text.strip()
+    if not wanted:
+        raise InputError("a token is required: a symbol, an address or mint, or 'native'",
+                         field="token", value=text)
     by_symbol = {t.symbol.upper(): t for t in known_tokens(info.name) if t.symbol}
     if wanted.upper() in by_symbol:
         return by_symbol[wanted.upper()]

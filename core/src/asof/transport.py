@@ -21,16 +21,21 @@ calls. A session:
 - turns failures into :mod:`asof.errors`: timeouts into ``ProviderTimeout``, failed
   connections into ``TransportError``, a status that is not a success into the class
   :func:`~asof.errors.error_for_status` names, carrying the provider's own message (and
-  the structured detail of a validation error), and a success whose body is not JSON
-  into ``ResponseError``; ``Retry-After`` (seconds or an HTTP date, capped) lands in
-  ``retry_after``;
+  the structured detail of a validation error), and a success whose body cannot be read
+  (cut short, not JSON, badly compressed) into ``UnreadableResponse``, which is retried;
+  ``Retry-After`` (seconds or an HTTP date, capped) lands in ``retry_after``;
 - runs the provider's in-band error check (:attr:`~asof.provider.ProviderInfo.check_body`)
   on every success body and raises the :class:`~asof.provider.BodyError` it reports;
+- bounds each request by one deadline, ``timeout`` seconds from sending to the last
+  byte of the body (a server that drips its answer cannot hold a call longer);
 - retries :class:`~asof.errors.RetryableError` with exponential backoff and jitter
   (stamina), ``attempts`` tries in all, waiting at least what ``Retry-After`` asked;
 - redacts its credentials, and anything key-like in a configured base URL, from every
-  message, detail, log line and ``repr``;
-- logs each request at DEBUG on the ``asof.http`` logger (method, URL, status, time).
+  message, detail, log line and ``repr``, before any part of a body is kept (an HTML
+  page is reduced to its title);
+- logs each request at DEBUG on the ``asof.http`` logger (method, URL, status, time),
+  and through :mod:`logging` only: the retry library's warnings reach stderr only when
+  the application configures logging (a ``NullHandler`` stands in otherwise).
 
 Redirects are not followed: a credential header must not travel to another host.
 """
@@ -49,6 +54,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+import anyio
 import httpx2 as httpx
 import stamina
 
@@ -59,9 +65,9 @@ from asof.errors import (
     ProviderError,
     ProviderTimeout,
     RateLimited,
-    ResponseError,
     RetryableError,
     TransportError,
+    UnreadableResponse,
     error_for_status,
 )
 from asof.provider import BodyError, Credential, ProviderInfo, RateLimit
@@ -91,11 +97,21 @@ USER_AGENT = f"asof/{__version__}"
 """The ``User-Agent`` every request carries."""
 
 log = logging.getLogger("asof.http")
+# The retry library logs each scheduled retry at WARNING on its own logger: without this,
+# a library user who configured no logging would get them on stderr from logging's
+# last-resort handler. Configured handlers (the CLI's --verbose, an application's) still
+# receive them.
+logging.getLogger("stamina").addHandler(logging.NullHandler())
 
 _EXCERPT = 300  # characters of a non-JSON body kept in an error
+_EXCERPT_HTML = 120  # characters of an HTML page's title (or text) kept in an error
 _MESSAGE_KEYS = ("error", "message", "detail", "details")
 _LOCATION_PREFIXES = frozenset({"body", "query", "path", "header", "cookie"})
 _SECONDS = re.compile(r"\d+(?:\.\d+)?")
+_HTML = re.compile(r"^\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_HEADING = re.compile(r"<h1[^>]*>(.*?)</h1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -415,14 +431,20 @@ class ProviderSession:
         started = time.perf_counter()
         shown = self._safe_url(url)
         try:
-            response = await client.request(
-                method,
-                url,
-                params=params or None,
-                json=body,
-                headers=self._headers,
-                timeout=self.timeout,
-            )
+            with anyio.fail_after(self.timeout):  # the whole request, not each read
+                response = await client.request(
+                    method,
+                    url,
+                    params=params or None,
+                    json=body,
+                    headers=self._headers,
+                    timeout=self.timeout,
+                )
+        except TimeoutError:
+            self._log(method, shown, "deadline", started, attempt)
+            raise ProviderTimeout(
+                self.provider, f"no complete answer within {self.timeout:g} s"
+            ) from None
         except httpx.TimeoutException as exc:
             self._log(method, shown, type(exc).__name__, started, attempt)
             raise ProviderTimeout(
@@ -431,7 +453,7 @@ class ProviderSession:
             ) from None
         except httpx.DecodingError as exc:
             self._log(method, shown, type(exc).__name__, started, attempt)
-            raise ResponseError(
+            raise UnreadableResponse(
                 self.provider, self.redact(f"the answer could not be decoded: {exc}")
             ) from None
         except httpx.RequestError as exc:
@@ -454,24 +476,36 @@ class ProviderSession:
                       elapsed, suffix)
 
     def _excerpt(self, text: str) -> str | None:
-        cleaned = " ".join(self.redact(text).split())
+        """A short, redacted piece of a body for a message: the title of an HTML page,
+        else its first characters."""
+        redacted = self.redact(text)
+        if _HTML.match(redacted):
+            found = _TITLE.search(redacted) or _HEADING.search(redacted)
+            shown = found.group(1) if found else redacted
+            words = " ".join(_TAG.sub(" ", shown).split())
+            if len(words) > _EXCERPT_HTML:
+                words = words[:_EXCERPT_HTML] + "…"
+            return f"an HTML page: {words}" if words else "an HTML page"
+        cleaned = " ".join(redacted.split())
         if not cleaned:
             return None
         return cleaned if len(cleaned) <= _EXCERPT else cleaned[:_EXCERPT] + "…"
 
     def _parse(self, response: httpx.Response) -> Any:
-        text = response.text
-        if not text.strip():
+        # The body is never bound to a local here: when it cannot be read, only its
+        # redacted excerpt is kept (an error reporter recording locals sees no secret).
+        if not response.content.strip():
             return None
         try:
-            return _loads(text)
+            return _loads(response.text)
         except (ValueError, RecursionError):
-            raise ResponseError(
-                self.provider,
-                "answered with a body that is not JSON",
-                status=response.status_code,
-                provider_message=self._excerpt(text),
-            ) from None
+            excerpt = self._excerpt(response.text)
+        raise UnreadableResponse(
+            self.provider,
+            "answered with a body that is cut short or not JSON",
+            status=response.status_code,
+            provider_message=excerpt,
+        )
 
     def _checked(self, body: Any, status: int) -> Any:
         """``body``, unless the provider's in-band check finds an error in it."""
@@ -517,7 +551,7 @@ class ProviderSession:
     def _error(self, response: httpx.Response) -> ProviderError:
         status = response.status_code
         cls, words = error_for_status(status)
-        message, details, field = self._provider_message(response.text)
+        message, details, field = self._provider_message(self.redact(response.text))
         retry_after: float | None = None
         if status in (429, 503):
             seconds = parse_retry_after(response.headers.get("Retry-After"))

@@ -205,10 +205,14 @@ def loads_line(text: str) -> Any:
         data = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise InputError(f"not JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise InputError("not JSON asof reads: nested too deeply") from None
+    except ValueError as exc:  # an integer longer than Python reads (4,300 digits)
+        raise InputError(f"not JSON asof reads: {exc}") from None
     if not isinstance(data, dict):
         raise InputError("expected a JSON object")
     kind = data.pop("kind", None)
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}",
                          field="kind", value=kind)
     return from_data(KINDS[kind], data)
@@ -375,6 +379,9 @@ def from_csv_row(cls: type[R], row: Mapping[str, str]) -> R:
                     data[name] = json.loads(text, parse_float=Decimal)
                 except json.JSONDecodeError as exc:
                     raise InputError(f"not JSON: {exc.msg}", field=column) from None
+                except (RecursionError, ValueError):
+                    raise InputError("not JSON asof reads (nested too deeply, or an "
+                                     "integer too long)", field=column) from None
             else:
                 data[name] = text
         for extra in _EXTRA_COLUMNS.get(target, ()):

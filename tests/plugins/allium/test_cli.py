@@ -7,8 +7,10 @@ Nothing here is recorded, so there is nothing to re-record.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -301,3 +303,59 @@ def test_plot_of_a_small_wallet_shows_cents(tmp_path: Path) -> None:
                             provenance=Provenance(provider="allium")) for day in (1, 2)]
     figure = plot_holdings(points, tmp_path / "small.png")
     assert figure.axes[0].yaxis.get_major_formatter()(0.5, 0) == "$0.50"
+
+
+def test_plot_without_matplotlib_fails_before_any_call(
+    run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib fails
+    mock = holdings_mock()
+    result, _ = run("holdings", f"ethereum:{ETH_WALLET}", "--from", "2026-04-11", "--to",
+                    "2026-04-13", "-g", "1d", "--plot", str(tmp_path / "p.png"), mock=mock,
+                    now=HOLDINGS_NOW)
+    assert result.exit_code == 2
+    assert "--plot needs matplotlib" in result.stderr
+    assert result.stdout == ""  # no table printed
+    assert mock.requests == []  # and no paid call spent
+
+
+def test_plot_of_an_empty_wallet_has_no_negative_ticks(tmp_path: Path) -> None:
+    wallet = Wallet(chain="ethereum", address=ETH_WALLET)
+    points = [HoldingsPoint(wallet=wallet, timestamp=datetime(2026, 4, day, tzinfo=UTC),
+                            usd=Decimal(0), breakdown=None,
+                            provenance=Provenance(provider="allium")) for day in (1, 2, 3)]
+    figure = plot_holdings(points, tmp_path / "empty.png")
+    axes = figure.axes[0]
+    assert axes.get_ylim()[0] == 0
+    labels = [axes.yaxis.get_major_formatter()(tick, 0) for tick in axes.get_yticks()
+              if tick >= axes.get_ylim()[0]]
+    assert labels
+    assert not any("-" in label for label in labels)
+    assert axes.yaxis.get_major_formatter()(-0.02, 0) == "-$0.02"  # never "$-0.02"
+
+
+def test_holdings_table_shows_usd_to_the_cent(run: Any) -> None:
+    mock = MockHTTP().post(HOLDINGS_PATH, Reply(json={"items": [
+        point(ETH_WALLET, "2026-04-12T00:00:00Z", "0.0"),
+        point(ETH_WALLET, "2026-04-11T00:00:00Z", "1007030.2"),
+        point(ETH_WALLET, "2026-04-10T00:00:00Z", "12.345678"),
+    ], "cursor": None}))
+    result, _ = run("holdings", f"ethereum:{ETH_WALLET}", "--from", "2026-04-10", "--to",
+                    "2026-04-13", "-g", "1d", mock=mock, now=HOLDINGS_NOW)
+    assert result.exit_code == 0, result.stderr
+    cells = [line.split()[-1] for line in result.stdout.splitlines()[2:]]
+    assert cells == ["0.00", "1007030.20", "12.345678"]  # cents at least, nothing rounded
+
+
+def test_history_csv_has_the_documented_dotted_columns(run: Any) -> None:
+    mock = MockHTTP().post(BALANCES_PATH, Reply(json={"items": [
+        change("2025-04-01T12:00:00Z", 10, 4533185398, decimals=None),
+    ], "cursor": None}))
+    result, _ = run("history", f"solana:{SOL_WALLET}", "--from", "2025-04-01T12:00", "--to",
+                    "2025-04-01T13:00", "--format", "csv", mock=mock)
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows[0]["balance.raw"] == "4533185398"
+    assert "base units" not in result.stdout
+    assert rows[0]["block.number"] == "10"
+    assert [wire.loads_csv_row(row).balance.raw for row in rows] == [4533185398]

@@ -105,6 +105,12 @@ def test_15s_is_kept_seven_days_only() -> None:
     assert check_granularity("15s", recent, recent + timedelta(hours=1), NOW) == "15s"
 
 
+def test_the_retention_refusal_says_the_exact_age() -> None:
+    start = NOW - timedelta(days=7, minutes=1)  # just past the limit: not "7 days ago"
+    with pytest.raises(InvalidRange, match="the start is 7 days 1 minute ago"):
+        check_granularity("15s", start, start + timedelta(hours=1), NOW)
+
+
 @pytest.mark.parametrize("value", [None, "2m", "daily", ""])
 def test_unknown_granularity(value: str | None) -> None:
     with pytest.raises(InputError, match="15s, 1m, 5m, 1h, 1d"):

@@ -270,3 +270,13 @@ def test_slot_answer_after_the_requested_slot_is_refused():
                   asOf={"slot": 313000001, "blockTime": 1, "signature": "s"})
     with pytest.raises(ResponseError, match="after the requested point slot:313000000"):
         parse(body, query(point=SLOT))
+
+
+@pytest.mark.anyio
+async def test_a_time_before_1970_is_refused_before_any_call():
+    http = StubHTTP(answer())
+    before = query(point=Point(time=datetime(1960, 1, 1, tzinfo=UTC)))
+    with pytest.raises(InputError, match="1970") as caught:
+        await asof_helius.balance_at(context(http), before)
+    assert caught.value.field == "at"
+    assert http.calls == []

@@ -133,3 +133,12 @@ def test_a_provider_error_is_one_line_and_a_failure_code(tmp_path: Path, status:
     assert result.stdout == ""
     assert result.stderr.startswith("asof: error: pacifica:")
     assert "Invalid account address" in result.stderr
+
+
+def test_an_unknown_event_type_is_refused_naming_the_known_ones(tmp_path: Path) -> None:
+    mock = MockHTTP().get(PATH, Reply(json={"success": True, "data": CLEAN}))
+    result = run(tmp_path, mock, ACCOUNT, "--type", "nosuch")
+    assert result.exit_code == 2, result.output
+    assert "unknown event type 'nosuch'" in result.stderr
+    assert "deposit, deposit_release, withdraw" in result.stderr
+    assert mock.requests == []  # refused before any call

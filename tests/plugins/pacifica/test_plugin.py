@@ -120,7 +120,7 @@ async def test_page_size_option_and_query_hint_set_the_limit(
         ("include_trades = false", (), False),
         ("", ("deposit", "withdraw"), False),  # listed without trades anyway: fewer pages
         ("include_trades = false", ("funding",), True),  # asked for: trades needed
-        ("", ("something_new",), True),
+        ("", ("market_liquidation",), True),
     ],
 )
 async def test_include_trades(

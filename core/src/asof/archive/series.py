@@ -28,7 +28,8 @@ __all__ = ["MAX_POINTS", "Known", "Row", "SeriesPoint", "grid", "parse_every", "
 #: The most points one series may have.
 MAX_POINTS = 1_000_000
 
-_EVERY = re.compile(r"^\s*(?P<n>\d+)\s*(?P<unit>s|sec|m|min|h|d|w)?\s*$", re.IGNORECASE)
+_EVERY = re.compile(r"^\s*(?P<n>\d{1,12})\s*(?P<unit>s|sec|m|min|h|d|w)?\s*$",
+                    re.IGNORECASE | re.ASCII)
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -36,16 +37,21 @@ def parse_every(every: str | int | timedelta) -> timedelta:
     """A grid step from ``1d``, ``1h``, ``15m``, ``30s``, ``2w``, or whole seconds
     (``3600`` or the int ``3600``). Raises :class:`~asof.errors.InvalidRange` for
     anything else, or a step below one second."""
-    if isinstance(every, timedelta):
-        step = every
-    elif isinstance(every, int) and not isinstance(every, bool):
-        step = timedelta(seconds=every)
-    elif isinstance(every, str) and (match := _EVERY.match(every)):
-        unit = (match["unit"] or "s").lower()
-        step = timedelta(seconds=int(match["n"]) * _UNITS[unit])
-    else:
-        raise InvalidRange(f"cannot read {every!r} as a step; use 1d, 1h, 15m, 30s or a "
-                           "number of seconds", field="every", value=every)
+    try:
+        if isinstance(every, timedelta):
+            step = every
+        elif isinstance(every, int) and not isinstance(every, bool):
+            step = timedelta(seconds=every)
+        elif isinstance(every, str) and (match := _EVERY.match(every)):
+            unit = (match["unit"] or "s").lower()
+            step = timedelta(seconds=int(match["n"]) * _UNITS[unit])
+        else:
+            shown = every[:40] if isinstance(every, str) else every
+            raise InvalidRange(f"cannot read {shown!r} as a step; use 1d, 1h, 15m, 30s or a "
+                               "number of seconds", field="every",
+                               value=shown if isinstance(every, str) else None)
+    except OverflowError:
+        raise InvalidRange("the step is too large", field="every") from None
     if step < timedelta(seconds=1) or step % timedelta(seconds=1):
         raise InvalidRange("the step must be a whole number of seconds, at least one",
                            field="every", value=every)

@@ -20,6 +20,7 @@ default data directory is ``$XDG_DATA_HOME/asof`` (else ``~/.local/share/asof``)
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -34,8 +35,8 @@ if TYPE_CHECKING:
     from asof.archive.store import Archive
     from asof.config import Config
 
-__all__ = ["ARCHIVE_KEYS", "ArchiveSettings", "archive_settings", "default_archive_path",
-           "open_archive"]
+__all__ = ["ARCHIVE_KEYS", "ArchiveSettings", "archive_settings", "damaged", "damaged_error",
+           "default_archive_path", "open_archive"]
 
 log = logging.getLogger("asof.archive")
 
@@ -125,6 +126,24 @@ def archive_settings(config: Config) -> ArchiveSettings:
                            seed=tuple(_resolve(s, base) for s in seeds), finality=finality)
 
 
+def damaged(exc: BaseException) -> bool:
+    """Whether an error opening or reading an archive means the file itself is damaged
+    (SQLite says it is not a database, or malformed), rather than unreachable."""
+    cause = exc.__cause__ if isinstance(exc, ArchiveError) else exc
+    return isinstance(cause, sqlite3.DatabaseError) and not isinstance(
+        cause, sqlite3.OperationalError)
+
+
+def damaged_error(path: str, exc: BaseException) -> ArchiveError:
+    """The error for a damaged archive file: what SQLite said, where the file is, and
+    how to move it aside so that asof starts a new one."""
+    cause = exc.__cause__ if isinstance(exc, ArchiveError) and exc.__cause__ else exc
+    return ArchiveError(
+        f"the archive file {path} is damaged ({cause}); move it aside "
+        f"(mv '{path}' '{path}.damaged') and asof starts a new, empty archive there, or "
+        "point [archive] path (ASOF_ARCHIVE_PATH) elsewhere")
+
+
 def open_archive(config: Config, *, clock: Callable[[], datetime] | None = None,
                  ) -> Archive | None:
     """The archive the configuration describes, opened and seeded; ``None`` when it is
@@ -132,7 +151,9 @@ def open_archive(config: Config, *, clock: Callable[[], datetime] | None = None,
 
     A configured path that cannot be opened is an :class:`~asof.errors.ArchiveError`;
     when the default path cannot be (a read-only home, say), a warning is logged and
-    asof runs without an archive.
+    asof runs without an archive. A file that exists but is damaged (not an SQLite
+    database, or a malformed one) is always an ``ArchiveError`` saying where it is and
+    how to move it aside, whichever path it is at.
     """
     from asof.archive.io import seed
     from asof.archive.store import Archive
@@ -143,6 +164,8 @@ def open_archive(config: Config, *, clock: Callable[[], datetime] | None = None,
     try:
         archive = Archive(settings.path, finality=settings.finality, clock=clock)
     except ArchiveError as exc:
+        if damaged(exc):
+            raise damaged_error(settings.path, exc) from None
         if settings.chosen:
             raise
         log.warning("%s; running without an archive (set [archive] path, or "

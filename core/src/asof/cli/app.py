@@ -3,12 +3,11 @@
 Global options: ``--config PATH`` (else ``ASOF_CONFIG``, else the per-user default) and
 ``--verbose`` (a debug log on stderr; with it, errors also show their traceback). Each
 command module contributes ``COMMANDS``; errors anywhere become one line on stderr and
-an exit code from :data:`asof.cli.common.EXIT_CODES`.
+an exit code from :data:`asof.cli.errors.EXIT_CODES`.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -17,14 +16,9 @@ import click
 
 import asof
 from asof.cli import archive_cmds, core_cmds, history_cmds, ledger_cmds
-from asof.cli.common import (
-    EXIT_BROKEN_PIPE,
-    EXIT_INTERNAL,
-    EXIT_OK,
-    CliState,
-    configure_logging,
-    report_error,
-)
+from asof.cli.common import configure_logging
+from asof.cli.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_OK, report_error, silence_stdout
+from asof.cli.state import CliState
 
 __all__ = ["AsofGroup", "cli", "main"]
 
@@ -76,11 +70,7 @@ class AsofGroup(click.Group):
 
 def _broken_pipe() -> int:
     """The reader went away (``asof ... | head``): stop quietly."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
+    silence_stdout()
     return EXIT_BROKEN_PIPE
 
 

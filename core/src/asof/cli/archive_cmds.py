@@ -9,9 +9,12 @@
     asof export [--format jsonl|csv] [--wallet CHAIN:WALLET] [--chain CHAIN] [--token TOKEN]
                 [--kind KIND ...] [--provider NAME] [--from TIME] [--to TIME] [--output FILE]
     asof archive info
+    asof archive check
     asof archive clear [--wallet CHAIN:WALLET] [--yes]
 
 ``sync`` needs a provider; the others read and write the archive alone (no network).
+A damaged archive file is reported as damaged, with where it is and how to move it
+aside; ``archive check`` runs SQLite's integrity check on it.
 Progress and notes go to stderr, records and tables to stdout.
 """
 
@@ -21,16 +24,20 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from asof.archive import Archive, Coverage, SeriesPoint, open_archive
+from asof.archive import Archive, ArchiveSettings, Coverage, SeriesPoint, open_archive
+from asof.archive.integrity import check_integrity
 from asof.archive.io import EXPORT_KINDS, export, import_file
 from asof.archive.pull import PullReport, pull
+from asof.archive.settings import archive_settings, damaged_error
 from asof.chains import resolve_chain
 from asof.cli.common import (
     CHAIN,
+    EXIT_FAILURE,
     TIME,
     WALLET,
     CliState,
@@ -43,6 +50,7 @@ from asof.cli.common import (
     run_client,
     time_range_options,
 )
+from asof.cli.output import pipe_guard
 from asof.errors import ArchiveError
 from asof.queries import HistoryQuery
 from asof.records import Capability, Page, Wallet
@@ -288,7 +296,8 @@ def export_cmd(state: CliState, fmt: str, wallet: Wallet | None, chain: str | No
         filters["token"] = resolve_token(wallet.chain if wallet else str(chain), token)
     with _archive(state) as store:
         if output_file is None:
-            count = export(store, sys.stdout, fmt=fmt.lower(), kinds=kinds, **filters)
+            with pipe_guard():
+                count = export(store, sys.stdout, fmt=fmt.lower(), kinds=kinds, **filters)
         else:
             with open(output_file, "w", encoding="utf-8", newline="") as out:
                 count = export(store, out, fmt=fmt.lower(), kinds=kinds, **filters)
@@ -323,9 +332,23 @@ def _size(size: int | None) -> str:
     return f"{size} bytes"
 
 
-@click.group("archive", short_help="Inspect or clear the archive.")
+@click.group("archive", short_help="Inspect, check or clear the archive.")
 def archive() -> None:
-    """The embedded archive: where it is, what it holds, and clearing it."""
+    """The embedded archive: where it is, what it holds, checking and clearing it."""
+
+
+def _settings(state: CliState) -> ArchiveSettings:
+    from asof.config import load_config
+
+    return archive_settings(load_config(state.config))
+
+
+def _quick_check(settings: ArchiveSettings) -> None:
+    if settings.path == ":memory:" or not Path(settings.path).exists():
+        return
+    problems = check_integrity(settings.path, quick=True)
+    if problems:
+        raise damaged_error(settings.path, ArchiveError("; ".join(problems[:3])))
 
 
 @archive.command("info")
@@ -333,7 +356,8 @@ def archive() -> None:
 @pass_state
 def info(state: CliState) -> None:
     """Where the archive is, its size and schema, what it holds and which ranges are
-    complete."""
+    complete. SQLite's quick check runs first: a damaged file fails with exit 1."""
+    _quick_check(_settings(state))
     with _archive(state) as store:
         found = store.info()
     coverage = [_coverage_row(c) for c in found.coverage]
@@ -355,6 +379,26 @@ def info(state: CliState) -> None:
                                        ("from", "from"), ("to", "to")])
 
 
+@archive.command("check")
+@pass_state
+def check(state: CliState) -> None:
+    """Run SQLite's integrity check on the archive file (read-only); exit 1 when it
+    finds damage, with how to move the file aside."""
+    settings = _settings(state)
+    if settings.path == ":memory:":
+        _note("the archive is in memory: there is no file to check")
+        return
+    if not Path(settings.path).exists():
+        _note(f"there is no archive file at {settings.path} yet")
+        return
+    problems = check_integrity(settings.path)
+    if problems:
+        for problem in problems:
+            _note(f"damaged: {problem}")
+        raise damaged_error(settings.path, ArchiveError(problems[0]))
+    _note(f"{settings.path}: SQLite's integrity check found no damage")
+
+
 @archive.command("clear")
 @click.option("--wallet", type=WALLET, metavar="CHAIN:WALLET",
               help="Only this wallet's records, coverage and sync state.")
@@ -367,11 +411,23 @@ def clear(state: CliState, wallet: Wallet | None, yes: bool) -> None:
     """
     with _archive(state) as store:
         what = f"everything about {wallet}" if wallet else "everything"
+        if not yes and not _interactive():
+            raise click.UsageError(
+                f"refusing to delete {what} in the archive {store.name} without asking: "
+                "there is no terminal to ask on; pass --yes to confirm")
         if not yes and not click.confirm(f"Delete {what} in the archive {store.name}?",
                                          err=True):
-            raise click.Abort()
+            _note("nothing deleted")
+            raise click.exceptions.Exit(EXIT_FAILURE)
         removed = store.clear(wallet)
     _note(f"removed {removed} row(s) from {store.name}")
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 #: The commands this module adds to the ``asof`` group.

@@ -28,28 +28,23 @@ from asof.cli.common import (
     output_option,
     pass_state,
     progress,
+    table_columns,
     time_range_options,
 )
 from asof.errors import InputError
 from asof.exact import to_decimal
-from asof.queries import HistoryQuery
+from asof.queries import HistoryQuery, by_chain
 from asof.records import BalanceChange, Capability, HoldingsPoint, Wallet
 from asof.tokens import resolve_token
 
 if TYPE_CHECKING:
     from asof.client import AsyncClient
 
-__all__ = ["COMMANDS", "history", "holdings", "plot_holdings", "wallet_label"]
+__all__ = ["COMMANDS", "history", "holdings", "plot_holdings", "require_matplotlib",
+           "usd_text", "wallet_label"]
 
 #: The granularities holdings providers take (Allium's set).
 GRANULARITIES = ("15s", "1m", "5m", "1h", "1d")
-
-
-def _by_chain(wallets: Sequence[Wallet]) -> dict[str, tuple[Wallet, ...]]:
-    groups: dict[str, list[Wallet]] = {}
-    for wallet in dict.fromkeys(wallets):
-        groups.setdefault(wallet.chain, []).append(wallet)
-    return {chain: tuple(found) for chain, found in groups.items()}
 
 
 def wallet_label(wallet: Wallet) -> str:
@@ -139,11 +134,11 @@ def history(
             end=end,
             tokens=tuple(resolve_token(chain, t) for t in tokens),
         )
-        for chain, group in _by_chain(wallets).items()
+        for chain, group in by_chain(wallets).items()
     ]
 
     async def run(client: AsyncClient) -> None:
-        with output(state, columns=HISTORY_COLUMNS) as out:
+        with output(state, columns=table_columns(state, HISTORY_COLUMNS)) as out:
             await _fetch(client, state, queries, out, "history")
 
     run_client(state, run)
@@ -160,13 +155,26 @@ def _largest(point: HoldingsPoint) -> Any:
     if not point.breakdown:
         return None
     top = max(point.breakdown, key=lambda h: h.usd)
-    return f"{top.token} ({format(top.usd, 'f')} USD)"
+    return f"{top.token} ({usd_text(top.usd)} USD)"
+
+
+def usd_text(value: Decimal) -> str:
+    """A USD value to the cent at least (``0.00``, ``1007030.20``), exact: digits beyond
+    the cent are kept, never rounded away."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        value = value.quantize(Decimal("0.01"))
+    return format(value, "f")
+
+
+def _usd(point: HoldingsPoint) -> str:
+    return usd_text(point.usd)
 
 
 HOLDINGS_COLUMNS: tuple[Column, ...] = (
     ("time", "timestamp"),
     ("wallet", "wallet"),
-    ("usd", "usd"),
+    ("usd", _usd),
 )
 BREAKDOWN_COLUMNS: tuple[Column, ...] = (
     ("tokens", _tokens_count),
@@ -188,6 +196,23 @@ def _decimal_option(
     return amount
 
 
+def require_matplotlib() -> None:
+    """Raise a usage error unless matplotlib can be imported (checked before any call
+    is spent on a ``--plot``)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise click.UsageError(
+            "--plot needs matplotlib: install asof with the plot extra (pip install 'asof[plot]')"
+        ) from None
+
+
+def _dollars(value: float, places: int) -> str:
+    """A tick label: ``$1,234.50``, ``-$0.02``, never ``$-0.02``."""
+    text = f"${abs(value):,.{places}f}"
+    return text if value >= 0 or text == f"${0:,.{places}f}" else "-" + text
+
+
 def plot_holdings(
     points: Sequence[HoldingsPoint],
     path: str | Path,
@@ -202,15 +227,11 @@ def plot_holdings(
     axis, dollars on the y axis. Returns the matplotlib ``Figure``. USD values become
     floats here only to be drawn. Needs the ``plot`` extra (matplotlib).
     """
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
-        from matplotlib.figure import Figure
-        from matplotlib.ticker import FuncFormatter
-    except ImportError:
-        raise click.UsageError(
-            "--plot needs matplotlib: install asof with the plot extra (pip install 'asof[plot]')"
-        ) from None
+    require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
     order = list(wallets) if wallets is not None else []
     series: dict[Wallet, list[HoldingsPoint]] = {w: [] for w in order}
@@ -235,7 +256,9 @@ def plot_holdings(
     )
     largest = max((abs(p.usd) for p in points), default=Decimal(0))
     places = 0 if largest >= 100 else 2  # cents matter on a small wallet's axis
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"${v:,.{places}f}"))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _dollars(v, places)))
+    if all(p.usd >= 0 for p in points):
+        axes.set_ylim(bottom=0)  # holdings are never negative: no axis below zero
     axes.set_xlabel("time (UTC)")
     axes.set_ylabel("holdings (USD)")
     axes.set_title(title or "Holdings in USD")
@@ -292,13 +315,15 @@ def holdings(
             breakdown=breakdown,
             min_liquidity=min_liquidity,
         )
-        for group in _by_chain(wallets).values()
+        for group in by_chain(wallets).values()
     ]
+    if plot_path is not None:
+        require_matplotlib()  # before any paid call
     columns = HOLDINGS_COLUMNS + (BREAKDOWN_COLUMNS if breakdown else ())
     kept: list[HoldingsPoint] = []
 
     async def run(client: AsyncClient) -> None:
-        with output(state, columns=columns) as out:
+        with output(state, columns=table_columns(state, columns)) as out:
             await _fetch(client, state, queries, out, "holdings",
                          kept.append if plot_path is not None else None)
 

@@ -31,6 +31,7 @@ from asof.cli.common import (
     pass_state,
     progress,
     run_client,
+    table_columns,
     time_range_options,
 )
 from asof.reconcile import Break, reconcile
@@ -128,7 +129,7 @@ def ledger(
 
     async def listing(client: AsyncClient) -> None:
         with progress(state, "reading the ledger") as bar, \
-                output(state, columns=ENTRY_COLUMNS) as out:
+                output(state, columns=table_columns(state, ENTRY_COLUMNS)) as out:
             async for entry in client.ledger(account, start=start, end=end,
                                              event_types=event_types):
                 if not entry.known_type:

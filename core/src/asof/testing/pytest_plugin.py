@@ -26,9 +26,12 @@ Fixtures:
     module's directory (``tests/plugins/helius/`` -> ``helius``).
 
 ``vcr_config``, ``vcr_cassette_dir`` and ``default_cassette_name`` replace
-pytest-recording's defaults: they live in :mod:`asof.testing.cassette_fixtures`, which is
-registered after every plugin loaded from entry points, so they win whatever order those
-load in (a ``conftest.py`` still overrides them).
+pytest-recording's defaults only where a project opts in, so installing asof changes no
+other project's tests: set the ini option ``asof_cassettes = true`` (in
+``[tool.pytest.ini_options]`` of an asof plugin's project). They live in
+:mod:`asof.testing.cassette_fixtures`, which is then registered after every plugin loaded
+from entry points, so they win whatever order those load in (a ``conftest.py`` still
+overrides them). Without the option pytest-recording's own layout applies.
 """
 
 from __future__ import annotations
@@ -43,13 +46,29 @@ if TYPE_CHECKING:
     from asof.client import AsyncClient
     from asof.testing.mock import MockHTTP
 
-__all__ = ["ClientFactory"]
+__all__ = ["CASSETTES_INI", "ClientFactory"]
 
 ClientFactory = Callable[..., "AsyncClient"]
 
 
+#: The ini option that turns asof's cassette layout on.
+CASSETTES_INI = "asof_cassettes"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Declare the ``asof_cassettes`` ini option."""
+    parser.addini(
+        CASSETTES_INI, type="bool", default=False,
+        help="use asof's cassette layout (cassettes/<plugin>/, one cassette for every "
+        "anyio backend) instead of pytest-recording's defaults",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the cassette fixtures last, so they override pytest-recording's."""
+    """Register the cassette fixtures last, so they override pytest-recording's, when
+    the project opted in with ``asof_cassettes = true``."""
+    if not config.getini(CASSETTES_INI):
+        return
     if not config.pluginmanager.has_plugin("asof-cassettes"):
         from asof.testing import cassette_fixtures
 

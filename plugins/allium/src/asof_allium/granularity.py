@@ -84,15 +84,15 @@ def finest_allowed(start: datetime, end: datetime, now: datetime) -> str:
 
 
 def _describe(span: timedelta) -> str:
-    seconds = span.total_seconds()
-    if seconds >= 86400:
-        days = round(seconds / 86400, 1)
-        return f"{days:g} day" + ("" if days == 1 else "s")
-    if seconds >= 3600:
-        hours = round(seconds / 3600, 1)
-        return f"{hours:g} hour" + ("" if hours == 1 else "s")
-    minutes = round(seconds / 60, 1)
-    return f"{minutes:g} minute" + ("" if minutes == 1 else "s")
+    """A span in words, exact to the second (``7 days 1 minute``, not ``7 days``: a limit
+    of 7 days must not read as met when it is exceeded)."""
+    seconds = int(span.total_seconds())
+    parts: list[str] = []
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {unit}" + ("" if count == 1 else "s"))
+    return " ".join(parts) or "0 seconds"
 
 
 def check_granularity(value: str | None, start: datetime, end: datetime, now: datetime) -> str:

@@ -99,7 +99,12 @@ async def balance_at(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt:
         params["slot"] = query.point.block
     else:
         assert query.point.time is not None
-        params["time"] = to_epoch(query.point.time)
+        seconds = to_epoch(query.point.time)
+        if seconds < 0:  # Helius documents time >= 0; its 400 would cost a call
+            raise InputError(
+                f"Helius answers times from 1970-01-01T00:00:00Z on, not {query.point}",
+                field="at", value=query.point.time)
+        params["time"] = seconds
     body = await ctx.http.get(f"/v1/wallet/{wallet}/balance-at", params=params)
     return parse_balance_at(body, query, sent=params, fetched_at=ctx.now())
 

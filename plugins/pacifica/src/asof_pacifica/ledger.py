@@ -132,6 +132,11 @@ async def history_page(
 ) -> Page[LedgerEntry]:
     """One page of ``query``'s ledger: the entries of one request that fall inside the
     range and the wanted types, newest first, and the cursor of the next request."""
+    unknown = sorted(set(query.event_types) - set(DOCUMENTED_TYPES))
+    if unknown:  # refused before any call: nothing would ever match
+        raise InputError(
+            f"unknown event type {unknown[0]!r}; Pacifica documents "
+            f"{', '.join(DOCUMENTED_TYPES)}", field="event_types", value=unknown[0])
     state = cursor.State() if token is None else cursor.decode(token)
     if state.wallet >= len(query.wallets):
         raise InputError("the cursor belongs to another query", field="cursor", value=token)

@@ -1,4 +1,6 @@
-"""The synchronous client: :class:`AsyncClient`'s API for code that does not use async.
+"""The blocking client, :class:`Client`: :class:`AsyncClient`'s API for code that does
+not use async (``asof.Client``). Not to be confused with ``asof sync``, the command that
+pulls a history into the archive (:mod:`asof.archive.pull`).
 
 ::
 
@@ -17,15 +19,18 @@ the ``with`` block, or when the client is garbage-collected or the interpreter e
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from asof.client import AsyncClient, WalletLike
+from asof.config import Config
 from asof.plugins import PluginStatus
 from asof.points import PointLike, TimeLike
 from asof.queries import HistoryQuery
@@ -39,7 +44,7 @@ from asof.records import (
     Page,
     Token,
 )
-from asof.router import Route
+from asof.router import ArchiveLike, Route
 from asof.verify import Verification
 
 __all__ = ["Client"]
@@ -61,14 +66,27 @@ def _shutdown(
 
 class Client:
     """Synchronous facade over :class:`~asof.client.AsyncClient`; same arguments and
-    methods, with async iterators turned into plain iterators."""
+    methods, with async iterators turned into plain iterators. Wallets on several chains
+    are asked chain by chain, as the command line does."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        config: Config | str | Path | None = None,
+        *,
+        http_transport: Any = None,
+        plugins: Mapping[str, object] | None = None,
+        env: Mapping[str, str] | None = None,
+        archive: ArchiveLike | bool | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """The same arguments as :class:`~asof.client.AsyncClient`."""
         self._portal_cm = start_blocking_portal()
         self._portal = self._portal_cm.__enter__()
+
         async def build() -> AsyncClient:
             # Built on the portal's thread, where every later call runs too.
-            return AsyncClient(*args, **kwargs)
+            return AsyncClient(config, http_transport=http_transport, plugins=plugins,
+                               env=env, archive=archive, clock=clock)
 
         try:
             self._async = self._portal.call(build)
