@@ -18,8 +18,9 @@ import hmac
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
-__all__ = ["MASK", "Redactor", "Secret"]
+__all__ = ["MASK", "Redactor", "Secret", "url_secrets"]
 
 MASK = "***"
 """What a redacted secret is replaced with."""
@@ -45,6 +46,56 @@ def _flexible(value: str) -> str:
             options.append(r"\+")
         parts.append("(?:" + "|".join(options) + ")")
     return "".join(parts)
+
+
+_SECRET_NAME = re.compile(r"key|token|secret|auth|pass|sig", re.IGNORECASE)
+_KEY_LIKE = re.compile(r"[A-Za-z0-9_\-.~]{16,}")
+
+
+def _key_like(text: str) -> bool:
+    """Whether a URL part looks like a key: 16 or more URL-safe characters with both
+    letters and digits (node vendors' keys and project ids), or 32 or more of any."""
+    if not _KEY_LIKE.fullmatch(text):
+        return False
+    has_digit = any(c.isdigit() for c in text)
+    has_alpha = any(c.isalpha() for c in text)
+    return len(text) >= 32 or (has_digit and has_alpha)
+
+
+def url_secrets(url: str, *, known: Iterable[str] = ()) -> list[str]:
+    """The parts of ``url`` that are (or look like) secrets, to redact wherever the URL
+    shows: the user name and password, the value of every query parameter whose name
+    says key, token, secret, auth, pass or sig, and every path segment, host label or
+    other query value that looks like a key (see :func:`_key_like`).
+
+    Parts that also appear in one of the ``known`` URLs (the provider's declared base
+    URLs, which are public) are not secrets and are left out. Used for a base URL a
+    deployment configures (``ASOF_<PROVIDER>_BASE_URL``), where node vendors put keys.
+    """
+    public: set[str] = set()
+    for other in known:
+        public.update(_url_parts(other))
+    parts = urlsplit(url)
+    found: list[str] = []
+    for value in (parts.username, parts.password):
+        if value:
+            found.append(unquote(value))
+    for name, value in parse_qsl(parts.query, keep_blank_values=False):
+        if value and (_SECRET_NAME.search(name) or _key_like(value)):
+            found.append(value)
+    for part in _url_parts(url, query=False):
+        if _key_like(part):
+            found.append(part)
+    return [value for value in dict.fromkeys(found) if value not in public]
+
+
+def _url_parts(url: str, *, query: bool = True) -> list[str]:
+    parts = urlsplit(url)
+    pieces = [unquote(p) for p in parts.path.split("/") if p]
+    pieces += (parts.hostname or "").split(".")
+    if query:
+        pieces += [value for _, value in parse_qsl(parts.query)]
+    return [p for p in pieces if p]
 
 
 class Secret:

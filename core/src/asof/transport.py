@@ -11,8 +11,9 @@ first use (so a transport may be built outside an event loop) and closed by
 provider a :class:`ProviderSession`, the :class:`~asof.context.ProviderHTTP` its plugin
 calls. A session:
 
-- joins paths to the provider's base URL and sends its credentials in headers, never
-  in the URL, with ``Accept: application/json`` and ``User-Agent: asof/<version>``;
+- joins paths to the provider's base URL and sends its credentials where each one's
+  :class:`~asof.provider.Credential` says (a header, a query parameter, or the URL
+  path), with ``Accept: application/json`` and ``User-Agent: asof/<version>``;
 - waits for the provider's rate limiter (one :class:`~asof.ratelimit.RateLimiter` per
   provider, shared by every session of that provider);
 - parses JSON with ``parse_float=Decimal``, so no float is ever created and big
@@ -23,9 +24,12 @@ calls. A session:
   the structured detail of a validation error), and a success whose body is not JSON
   into ``ResponseError``; ``Retry-After`` (seconds or an HTTP date, capped) lands in
   ``retry_after``;
+- runs the provider's in-band error check (:attr:`~asof.provider.ProviderInfo.check_body`)
+  on every success body and raises the :class:`~asof.provider.BodyError` it reports;
 - retries :class:`~asof.errors.RetryableError` with exponential backoff and jitter
   (stamina), ``attempts`` tries in all, waiting at least what ``Retry-After`` asked;
-- redacts its credentials from every message, detail, log line and ``repr``;
+- redacts its credentials, and anything key-like in a configured base URL, from every
+  message, detail, log line and ``repr``;
 - logs each request at DEBUG on the ``asof.http`` logger (method, URL, status, time).
 
 Redirects are not followed: a credential header must not travel to another host.
@@ -43,7 +47,7 @@ from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx2 as httpx
 import stamina
@@ -60,9 +64,9 @@ from asof.errors import (
     TransportError,
     error_for_status,
 )
-from asof.provider import Credential, ProviderInfo, RateLimit
+from asof.provider import BodyError, Credential, ProviderInfo, RateLimit
 from asof.ratelimit import RateLimiter
-from asof.secrets import Redactor, Secret
+from asof.secrets import Redactor, Secret, url_secrets
 
 if TYPE_CHECKING:
     from asof.config import Config
@@ -299,12 +303,35 @@ class ProviderSession:
         self._transport = transport
         self._redactor = Redactor()
         self._headers: dict[str, str] = {}
+        self._query: dict[str, str] = {}
+        for part in url_secrets(base_url, known=(info.base_url, *info.networks.values())):
+            self._redactor.add(part)
         for cred, secret in credentials:
             value = secret if isinstance(secret, Secret) else Secret(secret)
-            self._redactor.add(value)
-            self._headers[cred.header] = cred.prefix + value.reveal()
+            base_url = self._place(cred, value, base_url)
         self.base_url = base_url.rstrip("/")
         self._limiter = transport.limiter(info.name, rate_limit)
+
+    def _place(self, cred: Credential, secret: Secret, base_url: str) -> str:
+        """Put one credential where it travels; returns the base URL (changed only for
+        a path credential)."""
+        value = cred.prefix + secret.reveal()
+        self._redactor.add(secret)
+        if cred.header is not None:
+            self._headers[cred.header] = value
+        elif cred.query is not None:
+            self._query[cred.query] = value
+        else:
+            if cred.placeholder not in base_url:
+                raise PluginError(
+                    self.provider,
+                    f"credential {cred.name} goes in the URL path, but the base URL "
+                    f"has no {cred.placeholder}",
+                )
+            encoded = quote(value, safe="")
+            self._redactor.add(encoded)
+            base_url = base_url.replace(cred.placeholder, encoded)
+        return base_url
 
     # -- public helpers
 
@@ -353,6 +380,7 @@ class ProviderSession:
         parameters whose value is ``None`` are left out."""
         url = self.url(path)
         query = {k: v for k, v in (params or {}).items() if v is not None}
+        query.update(self._query)
         async for attempt in stamina.retry_context(
             on=self._retry_wait,
             attempts=self._transport.attempts,
@@ -415,7 +443,7 @@ class ProviderSession:
         shown = self._safe_url(str(response.request.url))
         self._log(method, shown, str(response.status_code), started, attempt)
         if 200 <= response.status_code < 300:
-            return self._parse(response)
+            return self._checked(self._parse(response), response.status_code)
         raise self._error(response)
 
     def _log(self, method: str, url: str, outcome: str, started: float, attempt: int) -> None:
@@ -444,6 +472,47 @@ class ProviderSession:
                 status=response.status_code,
                 provider_message=self._excerpt(text),
             ) from None
+
+    def _checked(self, body: Any, status: int) -> Any:
+        """``body``, unless the provider's in-band check finds an error in it."""
+        check = self.info.check_body
+        if check is None:
+            return body
+        try:
+            found = check(body)
+        except Exception as exc:
+            raise PluginError(
+                self.provider, self.redact(f"check_body raised {type(exc).__name__}: {exc}")
+            ) from None
+        if found is None:
+            return body
+        if not isinstance(found, BodyError):
+            raise PluginError(self.provider, f"check_body returned {type(found).__name__}")
+        raise self._body_error(found, body, status)
+
+    def _body_error(self, found: BodyError, body: Any, status: int) -> ProviderError:
+        """The error an in-band check reported, built and redacted like an HTTP one."""
+        if found.provider_message is not None:
+            message: str | None = self.redact(found.provider_message)
+            details = self._redactor.redact_data(found.details)
+        else:
+            message, details, _ = self._body_message(body, "")
+            details = self._redactor.redact_data(found.details) if found.details else details
+        kwargs: dict[str, Any] = {
+            "status": status,
+            "provider_message": message,
+            "details": details,
+        }
+        retry_after = found.retry_after
+        if retry_after is not None:
+            retry_after = min(max(0.0, retry_after), self._transport.max_retry_after)
+        words = self.redact(found.message)
+        if issubclass(found.error, RateLimited):
+            return found.error(self.provider, words, retry_after=retry_after, **kwargs)
+        error = found.error(self.provider, words, **kwargs)
+        if retry_after is not None and isinstance(error, RetryableError):
+            error.retry_after = retry_after
+        return error
 
     def _error(self, response: httpx.Response) -> ProviderError:
         status = response.status_code
@@ -475,12 +544,17 @@ class ProviderSession:
             body = _loads(text)
         except (ValueError, RecursionError):
             return self._excerpt(text), None, None
+        return self._body_message(body, text)
+
+    def _body_message(self, body: Any, text: str) -> tuple[str | None, Any, str | None]:
+        """The provider's words, details and field from a parsed body; ``text`` is the
+        raw body, excerpted when no message field is found."""
         if not isinstance(body, dict):
             return self._excerpt(text), None, None
         messages: list[str] = []
         details: Any = None
         field: str | None = None
-        for key in _MESSAGE_KEYS:
+        for key in self.info.message_fields or _MESSAGE_KEYS:
             value = body.get(key)
             if isinstance(value, str):
                 messages.append(value.strip())

@@ -125,8 +125,13 @@ def check_provider_info(plugin: object, name: str) -> ProviderInfo:
         assert url.startswith(("https://", "http://")), f"base URL {url!r} is not an HTTP URL"
         assert not url.endswith("/"), f"base URL {url!r} ends in '/'"
     for cred in info.credentials:
-        assert cred.header.strip(), f"credential {cred.name!r} names no header"
         assert cred.name.isidentifier(), f"credential name {cred.name!r} is not an identifier"
+        if cred.path:
+            for url in (info.base_url, *info.networks.values()):
+                assert cred.placeholder in url, (
+                    f"credential {cred.name!r} goes in the URL path, but {url!r} has no "
+                    f"{cred.placeholder}"
+                )
         for env in cred.env:
             assert re.fullmatch(r"[A-Z][A-Z0-9_]*", env), (
                 f"credential environment variable {env!r} is not UPPER_SNAKE_CASE"
@@ -269,15 +274,31 @@ def _item_time(item: Any) -> datetime | None:
 
 
 def check_requests(mock: MockHTTP, info: ProviderInfo) -> None:
-    """At least one request went out, every declared credential travelled in its header
-    and none in a URL."""
+    """At least one request went out, every required credential travelled where it is
+    declared (its header, its query parameter or the URL path), and no credential is in
+    a URL unless one is declared to travel there."""
     assert mock.requests, "the plugin sent no request"
+    in_url = any(cred.header is None for cred in info.credentials)
     for request in mock.requests:
-        assert FAKE_SECRET not in str(request.url), f"a credential is in the URL {request.url}"
+        if not in_url:
+            assert FAKE_SECRET not in str(request.url), (
+                f"a credential is in the URL {request.url}"
+            )
         for cred in info.credentials:
-            if cred.required:
-                assert request.headers.get(cred.header) == f"{cred.prefix}{FAKE_SECRET}", (
+            if not cred.required:
+                continue
+            expected = f"{cred.prefix}{FAKE_SECRET}"
+            if cred.header is not None:
+                assert request.headers.get(cred.header) == expected, (
                     f"credential {cred.name} was not sent in the {cred.header} header"
+                )
+            elif cred.query is not None:
+                assert request.url.params.get(cred.query) == expected, (
+                    f"credential {cred.name} was not sent as the {cred.query} query parameter"
+                )
+            else:
+                assert expected in request.url.path, (
+                    f"credential {cred.name} was not sent in the URL path"
                 )
 
 
