@@ -525,3 +525,40 @@ def test_check_provider_reads_everything(tmp_path: Path) -> None:
     config = load(tmp_path, "[providers.my-venue]\nmode = 'nope'\n")
     with pytest.raises(ConfigError, match="mode"):
         config.check_provider(VENUE)
+
+
+NODE = ProviderInfo(name="node", title="A node per chain", base_url="http://127.0.0.1:8545",
+                    chain_urls=True)
+
+
+def test_chain_urls_map_chain_names_to_urls(tmp_path: Path) -> None:
+    config = load(tmp_path, '[providers.node.urls]\nbase = "https://base.example/"\n'
+                            'arb = "http://127.0.0.1:9545"\n"eip155:10" = "https://op.example"\n')
+    assert config.chain_urls(NODE) == {
+        "base": "https://base.example",
+        "arbitrum": "http://127.0.0.1:9545",
+        "optimism": "https://op.example",
+    }
+    assert config.base_url(NODE) == "http://127.0.0.1:8545"
+    assert load(tmp_path, "").chain_urls(NODE) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ('[providers.node.urls]\nnowhere = "https://x.example"\n', "unknown chain 'nowhere'"),
+        ('[providers.node.urls]\nbase = "ftp://x"\n', r"urls\.base: expected an http"),
+        ('[providers.node.urls]\nbase = "https://a.example"\nbase-mainnet = "https://b.example"\n',
+         "chain base is given twice"),
+        ('[providers.node]\nurls = "https://x.example"\n', "expected a table"),
+    ],
+)
+def test_bad_chain_urls_are_config_errors(tmp_path: Path, text: str, pattern: str) -> None:
+    with pytest.raises(ConfigError, match=pattern):
+        load(tmp_path, text).check_provider(NODE)
+
+
+def test_urls_is_unknown_for_a_provider_without_chain_urls(tmp_path: Path) -> None:
+    config = load(tmp_path, '[providers.helius.urls]\nbase = "https://x.example"\n')
+    with pytest.raises(ConfigError, match="unknown key"):
+        config.check_provider(HELIUS)

@@ -27,6 +27,9 @@ The file's shape::
     timeout = 10                   # seconds, for this provider only
     # ... and the provider's declared options
 
+    [providers.evm.urls]           # a provider that takes one URL per chain
+    base = "https://..."           # chain name (or alias) = URL
+
     [archive]                      # read by asof.archive (see docs/archive.md)
 
 Environment variables, one pattern for every provider (``<NAME>`` is the provider's
@@ -309,6 +312,7 @@ class Config:
             *_PROVIDER_KEYS,
             *(c.name for c in info.credentials),
             *(o.name for o in info.options),
+            *(("urls",) if info.chain_urls else ()),
         }
         for key in section:
             if key not in allowed:
@@ -403,6 +407,26 @@ class Config:
             return info.networks[network].rstrip("/")
         return info.base_url.rstrip("/")
 
+    def chain_urls(self, info: ProviderInfo) -> dict[str, str]:
+        """The provider's URL per canonical chain name, from ``[providers.<name>.urls]``
+        (only for a provider that declares ``chain_urls``); empty when not set."""
+        section = self._section(info)
+        table = section.get("urls", {})
+        where = self._where(info.name, "urls")
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{where}: expected a table of chain = URL, got "
+                              f"{_type_name(table)}")
+        urls: dict[str, str] = {}
+        for chain, url in table.items():
+            try:
+                name = resolve_chain(str(chain)).name
+            except UnknownChain:
+                raise ConfigError(f"{where}: unknown chain {chain!r} (see `asof chains`)") from None
+            if name in urls:
+                raise ConfigError(f"{where}: chain {name} is given twice")
+            urls[name] = _check_url(url, f"{where}.{chain}")
+        return urls
+
     def options(self, info: ProviderInfo) -> dict[str, Any]:
         """Every declared option's value: the default, overridden by the file, overridden
         by ``ASOF_<NAME>_<OPTION>``; typed after the declared default."""
@@ -447,6 +471,7 @@ class Config:
         for cred in info.credentials:
             self.credential(info, cred)
         self.base_url(info)
+        self.chain_urls(info)
         self.options(info)
         self.rate_limit(info)
         self.provider_timeout(info)
@@ -610,6 +635,9 @@ def _build(data: Mapping[str, Any], path: Path | None, environ: Mapping[str, str
             elif item == "network":
                 if not isinstance(value, str):
                     raise ConfigError(f"{where}: expected a string, got {_type_name(value)}")
+            elif item == "urls" and isinstance(value, dict):
+                for chain, url in value.items():
+                    _check_url(url, f"{where}.{chain}")
             elif not isinstance(value, str | int | float | bool):
                 raise ConfigError(f"{where}: expected a single value, got {_type_name(value)}")
         providers[key] = dict(table)

@@ -44,6 +44,8 @@ class ProviderContext:
     ``options`` holds the provider's declared options resolved from configuration and
     environment (defaults filled in); ``network`` the selected network, if the provider
     declares any; ``clock`` returns the current UTC time (tests replace it).
+    ``chain_http`` holds one session per configured chain for a provider that declares
+    ``chain_urls`` (:class:`~asof.provider.ProviderInfo`), keyed by canonical chain name.
     """
 
     provider: str
@@ -52,6 +54,7 @@ class ProviderContext:
     network: str | None = None
     clock: Callable[[], datetime] = _utcnow
     log: logging.Logger = attrs.field(factory=lambda: logging.getLogger("asof.provider"))
+    chain_http: Mapping[str, ProviderHTTP] = attrs.field(factory=dict, hash=False)
 
     def now(self) -> datetime:
         """The current UTC time as the core sees it."""

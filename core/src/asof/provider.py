@@ -153,6 +153,11 @@ class ProviderInfo:
 
     ``cost`` is the default cost per call; a :class:`~asof.records.ChainSupport` that
     states its own ``cost`` takes precedence for that chain.
+
+    ``chain_urls`` says the provider takes one URL per chain (a node plugin serving
+    several chains): the configuration's ``[providers.<name>.urls]`` table maps chain
+    names to URLs, and the plugin finds one session per configured chain in
+    ``ctx.chain_http``; ``ctx.http`` stays the base URL's session.
     """
 
     name: str
@@ -168,3 +173,4 @@ class ProviderInfo:
     timeout: float = 30.0
     message_fields: tuple[str, ...] = ()
     check_body: BodyCheck | None = attrs.field(default=None, eq=False, hash=False)
+    chain_urls: bool = False

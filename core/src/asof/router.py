@@ -258,6 +258,11 @@ class Router:
             extra: dict[str, Any] = {}
             if self._clock is not None:
                 extra["clock"] = self._clock
+            if info.chain_urls:
+                extra["chain_http"] = {
+                    chain: self.transport.session_for(info, self.config, base_url=url)
+                    for chain, url in self.config.chain_urls(info).items()
+                }
             self._contexts[name] = ProviderContext(
                 provider=name,
                 http=session,

@@ -248,9 +248,11 @@ class Transport:
             timeout=self.timeout if timeout is None else timeout,
         )
 
-    def session_for(self, info: ProviderInfo, config: Config) -> ProviderSession:
-        """A session with everything read from ``config``: credentials, base URL, rate
-        limit and timeout. A missing required credential raises
+    def session_for(
+        self, info: ProviderInfo, config: Config, *, base_url: str | None = None
+    ) -> ProviderSession:
+        """A session with everything read from ``config``: credentials, base URL (unless
+        ``base_url`` is given), rate limit and timeout. A missing required credential raises
         :class:`~asof.errors.AuthenticationError` saying how to set it."""
         credentials: list[tuple[Credential, Secret]] = []
         for cred in info.credentials:
@@ -264,7 +266,7 @@ class Transport:
             credentials.append((cred, secret))
         return self.session(
             info,
-            base_url=config.base_url(info),
+            base_url=base_url or config.base_url(info),
             credentials=credentials,
             rate_limit=config.rate_limit(info),
             timeout=config.provider_timeout(info),
