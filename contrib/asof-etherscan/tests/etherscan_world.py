@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from asof.records import Token, Wallet
-from asof.testing.mock import Reply
+from asof.testing.mock import MockHTTP, Reply
 
 #: The address and token of Etherscan's ``tokenbalancehistory`` example.
 WALLET = Wallet(chain="ethereum", address="0xe04f27eb70e025b78871a2ad7eabe85e61212761")
@@ -41,3 +41,59 @@ def transfer(block: int, ts: int, index: int, sender: str, recipient: str, value
         "gas": "60000", "gasPrice": "1", "gasUsed": "50000", "cumulativeGasUsed": "1",
         "input": "deprecated", "confirmations": "100",
     }
+
+
+class FakeEtherscan(MockHTTP):
+    """A small Etherscan answering from a model world: blocks with timestamps and ERC-20
+    transfers. It follows the documented semantics of ``getblocknobytime``
+    (``closest=before``), ``tokentx`` (``startblock``/``endblock`` inclusive, ``page`` and
+    ``offset``, ``sort=asc``, optional ``contractaddress``, "No transactions found"
+    when empty) and ``tokenbalancehistory``. Every request is kept in ``requests``."""
+
+    def __init__(self, blocks: dict[int, int], rows: list[dict[str, str]]) -> None:
+        super().__init__()
+        self.blocks = dict(sorted(blocks.items()))
+        self.rows = sorted(rows, key=lambda r: (int(r["blockNumber"]),
+                                                int(r["transactionIndex"])))
+
+    def handler(self, request: Any) -> Any:
+        self.requests.append(request)
+        return self.answer(dict(request.url.params)).response(request)
+
+    def answer(self, params: dict[str, str]) -> Reply:
+        action = params.get("action")
+        if action == "getblocknobytime":
+            assert params["closest"] == "before"
+            found = [b for b, ts in self.blocks.items() if ts <= int(params["timestamp"])]
+            return ok(str(max(found))) if found else notok("Error! No closest block found")
+        if action == "tokentx":
+            assert params["sort"] == "asc"
+            me = params["address"]
+            rows = [r for r in self.rows
+                    if me in (r["from"], r["to"])
+                    and int(params["startblock"]) <= int(r["blockNumber"])
+                    <= int(params["endblock"])
+                    and params.get("contractaddress") in (None, r["contractAddress"])]
+            size, page = int(params["offset"]), int(params["page"])
+            chunk = rows[(page - 1) * size: page * size]
+            if not chunk:
+                return Reply(json={"status": "0", "message": "No transactions found",
+                                   "result": []})
+            return ok(chunk)
+        if action == "tokenbalancehistory":
+            return ok(str(balance_of(self.rows, params["address"],
+                                     params["contractaddress"], int(params["blockno"]))))
+        raise AssertionError(f"the fake does not answer {params}")
+
+
+def balance_of(rows: list[dict[str, str]], wallet: str, token: str, block: int) -> int:
+    """The independent truth: a token balance after ``block``, summed from the rows."""
+    total = 0
+    for row in rows:
+        if row["contractAddress"] != token or int(row["blockNumber"]) > block:
+            continue
+        if row["to"] == wallet:
+            total += int(row["value"])
+        if row["from"] == wallet:
+            total -= int(row["value"])
+    return total
