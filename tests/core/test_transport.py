@@ -713,7 +713,7 @@ async def test_session_for_reads_the_configuration() -> None:
     )
     transport = Transport.from_config(config, http_transport=server.transport)
     assert transport.attempts == 2
-    http = transport.session_for(INFO, config)
+    http = transport.session_for(config.provider_settings(INFO))
     assert (http.base_url, http.timeout) == ("https://proxy.example/demo", 7.0)
     assert http.rate_limit == RateLimit(requests=100, per_seconds=1)
     await http.get("x")
@@ -725,7 +725,7 @@ async def test_session_for_reads_the_configuration() -> None:
 
 def test_session_for_refuses_a_missing_required_credential() -> None:
     with pytest.raises(AuthenticationError) as caught:
-        Transport().session_for(INFO, Config())
+        Transport().session_for(Config().provider_settings(INFO))
     assert str(caught.value) == (
         "demo: missing credential api_key: set ASOF_DEMO_API_KEY or DEMO_API_KEY"
     )

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import stamina
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from asof.errors import (
     AuthenticationError,
@@ -315,3 +317,21 @@ def test_cassette_filters_cover_url_keys_and_declared_query_names() -> None:
     assert "k3y" in names
     assert "apikey" in names
     assert (("<ASOF_NODE_BASE_URL:1>", NODE_KEY)) in config["filter_sensitive_data"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(key=st.text(alphabet="abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789",
+                   min_size=16, max_size=40).filter(
+    lambda k: any(c.isdigit() for c in k) and any(c.isalpha() for c in k)),
+       placement=st.sampled_from(["path", "query-name", "userinfo"]))
+def test_a_key_in_a_configured_base_url_never_shows(key: str, placement: str) -> None:
+    url = {
+        "path": f"https://rpc.vendor.example/v2/{key}",
+        "query-name": f"https://rpc.vendor.example/?api-key={key}",
+        "userinfo": f"https://user:{key}@rpc.vendor.example/",
+    }[placement]
+    info = ProviderInfo(name="rpc", title="RPC", base_url="https://rpc.vendor.example")
+    http = Transport().session(info, base_url=url)
+    assert key in url_secrets(url, known=[info.base_url])
+    assert key not in repr(http)
+    assert key not in http.redact(f"error at {url}/x?y=1")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from asof.records import Token, Wallet
+from asof.plugin import Token, Wallet
 from asof.testing.mock import MockHTTP, Reply
 
 #: The address and token of Etherscan's ``tokenbalancehistory`` example.

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 from etherscan_world import ETH, ME, OTHER, T0, TOKEN, WALLET, ok, transfer
 
 import asof_etherscan
-from asof.queries import BalanceQuery, HistoryQuery
-from asof.records import Capability, Point
+from asof.plugin import BalanceQuery, Capability, HistoryQuery, Point
 from asof.testing.conformance import Case, ProviderConformance
 from asof.testing.mock import Reply
 

@@ -25,9 +25,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import asof_etherscan
-from asof.errors import AuthenticationError, ProviderRequestError, RateLimited
-from asof.queries import HistoryQuery
-from asof.records import Capability
+from asof.plugin import (
+    AuthenticationError,
+    BlockRef,
+    Capability,
+    HistoryQuery,
+    Point,
+    ProviderRequestError,
+    RateLimited,
+    Token,
+)
 from asof.testing.client import FAKE_SECRET
 from asof.testing.mock import MockHTTP, Reply
 
@@ -48,7 +55,9 @@ async def test_a_block_point_asks_balancehistory_with_the_key_as_apikey(
                       "address": ME, "blockno": "20000000", "apikey": FAKE_SECRET}
     assert answer.amount.raw == 10**18
     assert answer.amount.value == 1
-    assert answer.as_of is not None and answer.as_of.number == 20000000
+    assert answer.as_of is None, "Etherscan does not say when the balance last changed"
+    assert answer.read_at == BlockRef(number=20000000)
+    assert answer.provenance.resolved is None
 
 
 async def test_a_time_point_is_the_last_block_at_or_before_it(asof_client_factory, mock_http):
@@ -61,7 +70,8 @@ async def test_a_time_point_is_the_last_block_at_or_before_it(asof_client_factor
     assert (second["action"], second["blockno"], second["contractaddress"]) == (
         "tokenbalancehistory", "9251482", TOKEN.address)
     assert answer.amount.raw == 135499
-    assert answer.as_of is not None and answer.as_of.number == 9251482
+    assert answer.read_at == BlockRef(number=9251482)
+    assert answer.provenance.resolved == Point(block=9251482)
 
 
 async def test_a_time_before_the_first_block_is_zero_without_activity(
@@ -72,6 +82,7 @@ async def test_a_time_before_the_first_block_is_zero_without_activity(
         answer = await c.balance_at(WALLET, ETH, "2015-01-01")
     assert answer.amount.raw == 0
     assert answer.as_of is None
+    assert answer.read_at is None, "before the first block there is nothing to read"
     assert len(mock_http.requests) == 1
 
 
@@ -260,8 +271,7 @@ async def test_one_token_is_asked_with_contractaddress(asof_client_factory):
     fake = world([(1, 0, True, 5, False), (2, 0, True, 7, True)])
     query = HistoryQuery(capability=Capability.BALANCE_HISTORY, wallets=(WALLET,),
                          end=T0 + timedelta(hours=1),
-                         tokens=(TOKEN.__class__(chain="ethereum", address=DAI,
-                                                 standard="erc20"),))
+                         tokens=(Token(chain="ethereum", address=DAI, standard="erc20"),))
     async with asof_client_factory(asof_etherscan, http_transport=fake.transport) as c:
         _, page = await c.fetch_page(query, None, provider="etherscan")
     assert [(r.token.address, r.balance.raw) for r in page.items] == [(DAI, 7)]

@@ -60,6 +60,7 @@ from asof.errors import ConfigError, UnknownChain
 from asof.provider import Credential, Option, ProviderInfo, RateLimit
 from asof.records import Capability
 from asof.secrets import Secret
+from asof.settings import ProviderSettings
 
 __all__ = [
     "CONFIG_ENV",
@@ -468,13 +469,32 @@ class Config:
 
     def check_provider(self, info: ProviderInfo) -> None:
         """Read every setting of one provider, raising the first ``ConfigError``."""
+        self.provider_settings(info)
+
+    def provider_settings(self, info: ProviderInfo) -> ProviderSettings:
+        """Every setting of one provider, resolved once into one record (credentials,
+        base URL, network, options, rate limit, timeout); raises the first
+        ``ConfigError``. The router keeps it and shares it with the transport and the
+        CLI, so the table is read once per provider."""
+        found: list[tuple[Credential, Secret]] = []
+        unset: list[tuple[Credential, str]] = []
         for cred in info.credentials:
-            self.credential(info, cred)
-        self.base_url(info)
-        self.chain_urls(info)
-        self.options(info)
-        self.rate_limit(info)
-        self.provider_timeout(info)
+            secret, where = self.credential(info, cred)
+            if secret is None:
+                unset.append((cred, where))
+            else:
+                found.append((cred, secret))
+        return ProviderSettings(
+            info=info,
+            base_url=self.base_url(info),
+            network=self.network(info),
+            credentials=tuple(found),
+            unset=tuple(unset),
+            options=self.options(info),
+            rate_limit=self.rate_limit(info),
+            timeout=self.provider_timeout(info),
+            chain_urls=self.chain_urls(info) if info.chain_urls else {},
+        )
 
 
 def _check_url(value: object, where: str) -> str:

@@ -15,11 +15,12 @@ __all__ = ["ProviderContext", "ProviderHTTP"]
 class ProviderHTTP(Protocol):
     """A provider's HTTP session, built by the core.
 
-    Paths are relative to the provider's base URL. Credentials are already in the
-    headers; retries, the rate limit and timeouts are applied; a non-success status or a
-    transport failure is raised as a typed :mod:`asof.errors` error carrying the
-    provider's own message. JSON is parsed with ``Decimal`` for every non-integer number,
-    so no float is ever created.
+    Paths are relative to the provider's base URL. Credentials are already where the
+    provider's declaration puts them (header, query parameter or URL path); the
+    in-band error check has run on success bodies; retries, the rate limit and
+    timeouts are applied; a non-success status or a transport failure is raised as a
+    typed :mod:`asof.errors` error carrying the provider's own message. JSON is parsed
+    with ``Decimal`` for every non-integer number, so no float is ever created.
     """
 
     async def get(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:

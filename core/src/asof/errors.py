@@ -27,9 +27,14 @@ inherit the matching Python builtin, so code that already handles ``ValueError``
             ├── ProviderTimeout (TimeoutError)   no answer in time
             └── TransportError (ConnectionError) the connection failed
 
-Provider errors are raised by the core's transport, never built by hand from a status
-code in a plugin: the status-to-error map lives in :data:`STATUS_ERRORS`. Messages never
-contain a credential: the transport redacts every secret it knows before an error is built.
+Provider errors for HTTP failures are raised by the core's transport, never built by
+hand from a status code in a plugin: the status-to-error map lives in
+:data:`STATUS_ERRORS`. An error a provider reports inside a success answer is declared
+by the plugin (``ProviderInfo.check_body`` returning a
+:class:`~asof.provider.BodyError` that names the class) and built by the transport too.
+A plugin may still raise a ``ProviderError`` subclass itself for a refusal it finds
+while translating an answer; it then keeps credentials out of the text. Messages built
+by the transport never contain a credential: it redacts every secret it knows first.
 """
 
 from __future__ import annotations

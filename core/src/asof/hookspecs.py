@@ -3,7 +3,7 @@
 A plugin is a module registered under the ``asof`` entry-point group; its entry-point
 name is the provider's name. It implements hooks with :data:`hookimpl`::
 
-    from asof import hookimpl
+    from asof.plugin import ProviderInfo, hookimpl
 
     @hookimpl
     def provider_info() -> ProviderInfo: ...
@@ -17,9 +17,12 @@ an async one is required (or the reverse) refuse the plugin with a reason.
 
 Errors: async hooks let the transport's :mod:`asof.errors` errors propagate unchanged.
 A plugin raises :class:`~asof.errors.ResponseError` for a body that breaks the
-provider's documented shape, :class:`~asof.errors.InputError` for a query it can tell
-is invalid before spending a call, and a :class:`~asof.errors.ProviderError` subclass
-for an error the provider reports inside a success status. Any other exception is
+provider's documented shape (:func:`asof.strict.strict` does it) and
+:class:`~asof.errors.InputError` for a query it can tell is invalid before spending a
+call. An error the provider reports inside a success status is best declared with
+``ProviderInfo.check_body``, so the transport builds, redacts and retries it; a plugin
+may also raise a :class:`~asof.errors.ProviderError` subclass for a refusal it finds
+while translating an answer (not retried by the transport). Any other exception is
 wrapped by the core in :class:`~asof.errors.PluginError`.
 """
 

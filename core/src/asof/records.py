@@ -81,14 +81,24 @@ def _utc(value: datetime | None, field: str) -> None:
 
 @attrs.frozen(kw_only=True)
 class Cost:
-    """What one call costs at a provider, in the provider's own unit."""
+    """What one call costs at a provider, in the provider's own unit.
+
+    Printed as ``100 credits per call``; an amount of exactly 1 prints its unit in the
+    singular (``Cost(amount=Decimal(1), unit="requests")`` is ``1 request per call``).
+    A provider billed by the request, or whose price per call is not documented,
+    declares ``Cost(amount=Decimal(1), unit="request")``: one call, one request. A
+    ``ChainSupport``'s own ``cost`` takes precedence over ``ProviderInfo.cost``.
+    """
 
     amount: Decimal
     unit: str  #: for example ``credits``
     per: str = "call"
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.unit} per {self.per}"
+        unit = self.unit
+        if self.amount == 1 and unit.endswith("s") and not unit.endswith("ss"):
+            unit = unit[:-1]
+        return f"{self.amount} {unit} per {self.per}"
 
 
 @attrs.frozen(kw_only=True)
@@ -271,6 +281,13 @@ class Provenance:
     archive (then ``archived`` is true). ``derived`` marks an answer computed from other
     data (a balance read off a history) rather than given directly. ``echo`` keeps what
     the provider said it was asked, when it says so.
+
+    ``read_at`` is the block whose state a balance was read at, for a provider that
+    reads state at a block (a balance-at-block API, a node's ``eth_getBalance``) and so
+    does not know when the wallet's balance last changed: it must be the last block at
+    or before the requested point. ``resolved`` is the point a time-to-block (or
+    block-to-time) translation turned the requested point into, for example
+    ``Point(block=19000000)`` for a requested time (see :attr:`BalanceAt.read_at`).
     """
 
     provider: str
@@ -281,14 +298,22 @@ class Provenance:
     fetched_at: datetime | None = None
     echo: Mapping[str, Any] | None = attrs.field(default=None, hash=False)
     caveats: tuple[str, ...] = ()
+    read_at: BlockRef | None = None
+    resolved: Point | None = None
 
 
 @attrs.frozen(kw_only=True)
 class BalanceAt:
     """A wallet's balance of one token as of one point.
 
-    ``as_of`` is the block or transaction the balance was read from; ``None`` means the
-    wallet had no activity in that token at or before the point, and the amount is zero.
+    ``as_of`` is the block or transaction of the wallet's last change at or before the
+    point; ``None`` means the wallet had no activity in that token at or before the
+    point, and the amount is zero, unless :attr:`read_at` is set.
+
+    A provider that reads state at a block (balance-at-block APIs, nodes) knows only
+    that block, not the last change: it leaves ``as_of`` ``None`` and states the block
+    in ``provenance.read_at`` (see :class:`Provenance`); then any amount is allowed
+    with ``as_of=None``.
     """
 
     wallet: Wallet
@@ -307,6 +332,12 @@ class BalanceAt:
     def derived(self) -> bool:
         """Whether the answer was computed from a history rather than read directly."""
         return self.provenance.derived
+
+    @property
+    def read_at(self) -> BlockRef | None:
+        """The block whose state the balance was read at, when the provider knows that
+        block but not the wallet's last change (``provenance.read_at``)."""
+        return self.provenance.read_at
 
 
 @attrs.frozen(kw_only=True)

@@ -136,13 +136,11 @@ class Router:
         self._clock = clock
         self._cache_dir = cache_dir or default_cache_dir(config.env) / "chains"
         self._contexts: dict[str, ProviderContext] = {}
-        self._missing: dict[str, str] = {}
-        for name, info in plugins.infos.items():
-            for cred in info.credentials:
-                secret, where = config.credential(info, cred)
-                if secret is None and cred.required:
-                    self._missing[name] = f"missing credential {cred.name}: {where}"
-                    break
+        #: Each loaded provider's settings, resolved once (shared with the transport).
+        self.settings = {name: config.provider_settings(info)
+                         for name, info in plugins.infos.items()}
+        self._missing = {name: s.missing for name, s in self.settings.items()
+                         if s.missing is not None}
         self._table = self._build_table()
 
     # -- the table --------------------------------------------------------------------
@@ -253,21 +251,21 @@ class Router:
     def context(self, name: str) -> ProviderContext:
         """The provider's context: its HTTP session, options and clock (built once)."""
         if name not in self._contexts:
-            info = self.plugins.infos[name]
-            session = self.transport.session_for(info, self.config)
+            settings = self.settings[name]
+            session = self.transport.session_for(settings)
             extra: dict[str, Any] = {}
             if self._clock is not None:
                 extra["clock"] = self._clock
-            if info.chain_urls:
+            if settings.info.chain_urls:
                 extra["chain_http"] = {
-                    chain: self.transport.session_for(info, self.config, base_url=url)
-                    for chain, url in self.config.chain_urls(info).items()
+                    chain: self.transport.session_for(settings, base_url=url)
+                    for chain, url in settings.chain_urls.items()
                 }
             self._contexts[name] = ProviderContext(
                 provider=name,
                 http=session,
-                options=self.config.options(info),
-                network=self.config.network(info),
+                options=settings.options,
+                network=settings.network,
                 log=logging.getLogger(f"asof.provider.{name}"),
                 **extra,
             )

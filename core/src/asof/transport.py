@@ -70,6 +70,7 @@ from asof.secrets import Redactor, Secret, url_secrets
 
 if TYPE_CHECKING:
     from asof.config import Config
+    from asof.settings import ProviderSettings
 
 __all__ = [
     "USER_AGENT",
@@ -249,27 +250,24 @@ class Transport:
         )
 
     def session_for(
-        self, info: ProviderInfo, config: Config, *, base_url: str | None = None
+        self, settings: ProviderSettings, *, base_url: str | None = None
     ) -> ProviderSession:
-        """A session with everything read from ``config``: credentials, base URL (unless
-        ``base_url`` is given), rate limit and timeout. A missing required credential raises
+        """A session built from one provider's resolved settings (see
+        :meth:`asof.config.Config.provider_settings`): credentials, base URL (unless
+        ``base_url`` is given, such as one of its per-chain URLs), rate limit and
+        timeout. A missing required credential raises
         :class:`~asof.errors.AuthenticationError` saying how to set it."""
-        credentials: list[tuple[Credential, Secret]] = []
-        for cred in info.credentials:
-            secret, where = config.credential(info, cred)
-            if secret is None:
-                if cred.required:
-                    raise AuthenticationError(
-                        info.name, f"missing credential {cred.name}", provider_message=where
-                    )
-                continue
-            credentials.append((cred, secret))
+        for cred, where in settings.unset:
+            if cred.required:
+                raise AuthenticationError(
+                    settings.name, f"missing credential {cred.name}", provider_message=where
+                )
         return self.session(
-            info,
-            base_url=base_url or config.base_url(info),
-            credentials=credentials,
-            rate_limit=config.rate_limit(info),
-            timeout=config.provider_timeout(info),
+            settings.info,
+            base_url=base_url or settings.base_url,
+            credentials=settings.credentials,
+            rate_limit=settings.rate_limit,
+            timeout=settings.timeout,
         )
 
     def __repr__(self) -> str:

@@ -28,7 +28,6 @@ from asof.records import NATIVE_SOL_MINT, BalanceChange, HoldingsPoint, Provenan
 from asof.testing.client import make_client
 from asof.testing.mock import MockHTTP, Reply
 from asof_allium.info import BALANCES_PATH, HOLDINGS_PATH
-from tests.plugins.allium.conftest import NO_RATE_LIMIT
 from tests.plugins.allium.data import (
     BALANCES_NOW,
     ETH_WALLET,
@@ -73,8 +72,7 @@ def run(tmp_path: Path) -> Callable[..., tuple[Result, MockHTTP]]:
     def invoke(*args: str, mock: MockHTTP, now: datetime = BALANCES_NOW) -> tuple[Result, MockHTTP]:
         def factory(state: CliState) -> Any:
             return make_client(asof_allium, config_dir=tmp_path / "cfg",
-                               http_transport=mock.transport, clock=lambda: now,
-                               config_text=NO_RATE_LIMIT)
+                               http_transport=mock.transport, clock=lambda: now)
 
         result = CliRunner().invoke(cli, list(args), obj=CliState(client_factory=factory))
         return result, mock

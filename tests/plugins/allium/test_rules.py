@@ -317,7 +317,7 @@ def test_balance_parsing_accepts_the_sdk_spelling_and_integral_decimals() -> Non
         ({"raw_balance": None}, "raw_balance"),
         ({"block_timestamp": "yesterday"}, "block_timestamp"),
         ({"chain": "nowhere"}, "chain"),
-        ({"address": "not a wallet"}, "wallet"),
+        ({"address": "not a wallet"}, "address"),
         ({"token": "USDC"}, "token"),
         ({"txn_index": "first"}, "txn_index"),
     ],
@@ -326,13 +326,15 @@ def test_balance_parsing_names_the_bad_field(over: dict[str, Any], field: str) -
     with pytest.raises(ResponseError) as caught:
         parse_balance_page({"items": [change(), change(**over)]}, chain="solana",
                            batch=[SOL], provenance=PROVENANCE)
-    assert f"balances history item 1, field {field}:" in str(caught.value)
+    assert caught.value.field == f"items[1].{field}"
+    assert f"balances history answer does not match the provider's documents: items[1].{field}:" \
+        in str(caught.value)
 
 
 def test_answers_without_items_are_refused() -> None:
-    with pytest.raises(ResponseError, match="no list of items"):
+    with pytest.raises(ResponseError, match=r"items: is missing"):
         parse_balance_page({"data": []}, chain="solana", batch=[SOL], provenance=PROVENANCE)
-    with pytest.raises(ResponseError, match="cursor that is not text"):
+    with pytest.raises(ResponseError, match="cursor: expected text"):
         parse_holdings_page({"items": [], "cursor": 5}, chain="ethereum", batch=[eth()],
                             breakdown=False, provenance=PROVENANCE)
 
@@ -355,7 +357,8 @@ def test_holdings_parsing() -> None:
         parse_holdings_page({"items": [point(amount={"amount": 1, "currency": "EUR"})]},
                             chain="ethereum", batch=[eth()], breakdown=False,
                             provenance=PROVENANCE)
-    with pytest.raises(ResponseError, match=r"amount\.amount: expected a number"):
+    with pytest.raises(ResponseError,
+                       match=r"items\[0\]\.amount\.amount: expected a decimal number"):
         parse_holdings_page({"items": [point(amount={"amount": "lots", "currency": "USD"})]},
                             chain="ethereum", batch=[eth()], breakdown=False,
                             provenance=PROVENANCE)

@@ -24,7 +24,7 @@ from asof.records import (
     Wallet,
 )
 from asof_helius.parse import CAVEAT_SOL_PRECISION, CAVEATS, parse_balance_at
-from asof_helius.plugin import check_query
+from asof_helius.plugin import CAVEAT_RATE_LIMIT, check_query
 
 WALLET = "GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz"
 USDC = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
@@ -99,7 +99,7 @@ def test_provider_info_declares_key_cost_and_caveats():
     assert cred.required
     assert info.cost is not None
     assert (info.cost.amount, info.cost.unit, info.cost.per) == (Decimal(100), "credits", "call")
-    assert info.caveats == CAVEATS
+    assert info.caveats == (*CAVEATS, CAVEAT_RATE_LIMIT)
     assert any("undercount" in c for c in info.caveats)
     assert any("slot" in c and "drift" in c for c in info.caveats)
     assert any("2**53" in c for c in info.caveats)

@@ -234,7 +234,7 @@ async def test_null_data_is_an_empty_page(asof_client_factory: Any, mock_http: M
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ([], None),
+        ([], "body"),
         ({"success": True, "data": {"amount": "1"}}, "data"),
         ({"success": True, "data": [event(0) | {"amount": "1.2.3"}]}, "data[0].amount"),
         ({"success": True, "data": [event(0) | {"created_at": "yesterday"}]},
@@ -249,7 +249,7 @@ async def test_null_data_is_an_empty_page(asof_client_factory: Any, mock_http: M
     ],
 )
 async def test_an_answer_off_the_documented_shape_is_a_response_error(
-    asof_client_factory: Any, mock_http: MockHTTP, body: Any, field: str | None
+    asof_client_factory: Any, mock_http: MockHTTP, body: Any, field: str
 ) -> None:
     mock_http.get(PATH, Reply(json=body))
     with pytest.raises(ResponseError) as caught:

@@ -9,10 +9,15 @@ lists, on every EVM chain Etherscan indexes. The plugin registers the entry poin
 
 from __future__ import annotations
 
-from asof import hookimpl
-from asof.context import ProviderContext
-from asof.queries import BalanceQuery, HistoryQuery
-from asof.records import BalanceAt, BalanceChange, Page
+from asof.plugin import (
+    BalanceAt,
+    BalanceChange,
+    BalanceQuery,
+    HistoryQuery,
+    Page,
+    ProviderContext,
+    hookimpl,
+)
 from asof_etherscan import balance, history
 from asof_etherscan.info import provider_info, supported_chains
 

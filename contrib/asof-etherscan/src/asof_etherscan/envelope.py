@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from asof.errors import (
+from asof.plugin import (
     AuthenticationError,
+    BodyError,
     ProviderError,
     ProviderRequestError,
     RateLimited,
     UpstreamError,
 )
-from asof.provider import BodyError
 
 __all__ = ["NO_BLOCK", "NO_TRANSACTIONS", "check_body", "is_empty"]
 

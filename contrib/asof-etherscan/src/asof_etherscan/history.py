@@ -24,19 +24,28 @@ running balances, so any later call continues exactly.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import attrs
 
-from asof.blocks import BlockWindow, block_window
-from asof.context import ProviderContext
-from asof.cursors import pack_cursor, unpack_cursor
-from asof.errors import InputError, ResponseError
-from asof.queries import HistoryQuery
-from asof.records import BalanceChange, Page, Provenance, Token, Wallet
-from asof.transfers import RunningBalances, Transfer
+from asof.plugin import (
+    BalanceChange,
+    BlockWindow,
+    Field,
+    HistoryQuery,
+    InputError,
+    Page,
+    Provenance,
+    ProviderContext,
+    RunningBalances,
+    Token,
+    Transfer,
+    Wallet,
+    block_window,
+    pack_cursor,
+    unpack_cursor,
+)
 from asof_etherscan.info import NAME
-from asof_etherscan.request import block_at_or_before, call, raw_int
+from asof_etherscan.request import block_at_or_before, call
 
 __all__ = ["DEFAULT_OFFSET", "MAX_OFFSET", "history_page", "parse_transfers"]
 
@@ -87,42 +96,32 @@ class _State:
         return state
 
 
-def parse_transfers(rows: Any, chain: str) -> list[Transfer]:
+def parse_transfers(rows: Field | None, chain: str) -> list[Transfer]:
     """``account/tokentx`` rows as :class:`~asof.transfers.Transfer` records.
 
     Etherscan gives no log index; a transfer's position in the list stands in for it
     (a transaction's transfers are summed, so their order inside it does not matter).
     """
-    if not isinstance(rows, list):
-        raise ResponseError(NAME, "tokentx result is not a list", field="result")
     transfers: list[Transfer] = []
-    for position, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise ResponseError(NAME, f"tokentx row {position} is not an object",
-                                field="result")
+    for position, row in enumerate([] if rows is None else rows.items()):
         try:
-            token = Token(chain=chain, address=str(row["contractAddress"]), standard="erc20",
-                          decimals=raw_int(row["tokenDecimal"], "tokenDecimal"),
-                          symbol=row.get("tokenSymbol") or None)
+            token = Token(chain=chain, address=row["contractAddress"].as_str(),
+                          standard="erc20", decimals=row["tokenDecimal"].as_int(),
+                          symbol=row["tokenSymbol"].optional_str())
             transfers.append(Transfer(
                 token=token,
-                block=raw_int(row["blockNumber"], "blockNumber"),
-                index=raw_int(row["transactionIndex"], "transactionIndex"),
+                block=row["blockNumber"].as_int(),
+                index=row["transactionIndex"].as_int(),
                 log_index=position,
-                transaction=str(row["hash"]),
-                sender=str(row["from"]).lower(),
-                recipient=str(row["to"]).lower(),
-                value=raw_int(row["value"], "value"),
-                timestamp=datetime.fromtimestamp(raw_int(row["timeStamp"], "timeStamp"),
-                                                 tz=UTC),
-                block_hash=row.get("blockHash") or None,
+                transaction=row["hash"].as_str(),
+                sender=row["from"].as_str().lower(),
+                recipient=row["to"].as_str().lower(),
+                value=row["value"].as_int(),
+                timestamp=datetime.fromtimestamp(row["timeStamp"].as_int(), tz=UTC),
+                block_hash=row["blockHash"].optional_str(),
             ))
-        except KeyError as exc:
-            raise ResponseError(NAME, f"tokentx row {position} has no {exc.args[0]}",
-                                field=str(exc.args[0])) from None
         except InputError as exc:
-            raise ResponseError(NAME, f"tokentx row {position}: {exc}",
-                                field=exc.field or "result") from None
+            raise row.fail(str(exc)) from None
     return transfers
 
 
@@ -142,7 +141,7 @@ async def _fetch(ctx: ProviderContext, query: HistoryQuery, wallet: Wallet, firs
     rows = await call(ctx, query.chain, "account", "tokentx", address=wallet.address,
                       contractaddress=contract, startblock=first, endblock=last,
                       page=page, offset=offset, sort="asc")
-    return parse_transfers([] if rows is None else rows, query.chain)
+    return parse_transfers(rows, query.chain)
 
 
 def _wanted(query: HistoryQuery, transfers: list[Transfer]) -> list[Transfer]:

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from asof import hookimpl
-from asof.provider import Credential, ProviderInfo, RateLimit
-from asof.records import Capability, ChainSupport, Cost, HistoryScope, SupportStatus
+from asof.plugin import (
+    Capability,
+    ChainSupport,
+    Cost,
+    Credential,
+    HistoryScope,
+    ProviderInfo,
+    RateLimit,
+    SupportStatus,
+    hookimpl,
+)
 from asof_etherscan.envelope import check_body
 
 __all__ = ["BASE_URL", "CHAIN_IDS", "NAME", "PATH", "provider_info", "supported_chains"]

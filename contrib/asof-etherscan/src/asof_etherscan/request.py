@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from asof.context import ProviderContext
-from asof.errors import InputError, ResponseError
-from asof.exact import to_int
+from asof.plugin import Field, InputError, ProviderContext, strict
 from asof_etherscan.envelope import is_empty
 from asof_etherscan.info import CHAIN_IDS, NAME, PATH
 
-__all__ = ["block_at_or_before", "call", "chain_id", "raw_int"]
+__all__ = ["block_at_or_before", "call", "chain_id"]
 
 
 def chain_id(chain: str) -> int:
@@ -28,29 +26,19 @@ def chain_id(chain: str) -> int:
 
 
 async def call(ctx: ProviderContext, chain: str, module: str, action: str,
-               **params: Any) -> Any:
+               **params: Any) -> Field | None:
     """``GET /v2/api?chainid=..&module=..&action=..&<params>``: the envelope's
-    ``result``, or ``None`` for Etherscan's "nothing found" answers."""
+    ``result`` for the strict reader, or ``None`` for Etherscan's "nothing found"
+    answers (``None`` parameters are left out)."""
     body = await ctx.http.get(PATH, params={
         "chainid": chain_id(chain), "module": module, "action": action, **params,
     })
     if is_empty(body):
         return None
-    if not isinstance(body, dict) or body.get("status") != "1" or "result" not in body:
-        raise ResponseError(NAME, f"{module}/{action} answered without status 1 and a "
-                            "result", field="status")
-    return body["result"]
-
-
-def raw_int(value: Any, field: str) -> int:
-    """A non-negative integer from one of Etherscan's decimal strings."""
-    try:
-        number = to_int(value, field=field)
-    except InputError as exc:
-        raise ResponseError(NAME, str(exc), field=field) from None
-    if number < 0:
-        raise ResponseError(NAME, f"{field} is negative: {number}", field=field)
-    return number
+    answer = strict(NAME, body, f"{module}/{action} answer")
+    if answer["status"].as_str() != "1":
+        raise answer["status"].fail("expected \"1\" in a success answer")
+    return answer["result"]
 
 
 async def block_at_or_before(ctx: ProviderContext, chain: str, seconds: int) -> int | None:
@@ -58,4 +46,4 @@ async def block_at_or_before(ctx: ProviderContext, chain: str, seconds: int) -> 
     (``block/getblocknobytime`` with ``closest=before``); ``None`` when there is none."""
     result = await call(ctx, chain, "block", "getblocknobytime",
                         timestamp=seconds, closest="before")
-    return None if result is None else raw_int(result, "result")
+    return None if result is None else result.as_int()

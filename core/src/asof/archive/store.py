@@ -258,7 +258,7 @@ class _Batch:
              self.token_id(answer.token),
              None if answer.requested.time is None else to_us(answer.requested.time),
              answer.requested.block, str(answer.amount.raw), answer.amount.decimals,
-             int(as_of is not None),
+             int(as_of is not None or answer.read_at is not None),
              None if as_of is None else as_of.number,
              None if as_of is None else as_of.hash,
              None if as_of is None or as_of.timestamp is None else to_us(as_of.timestamp),
@@ -463,7 +463,7 @@ class Archive:
         if point.time is not None:
             final = self.finality.is_final(chain, point.time, now)
         else:
-            as_of = answer.as_of
+            as_of = answer.as_of or answer.read_at
             final = (as_of is not None and as_of.number == point.block
                      and as_of.timestamp is not None
                      and self.finality.is_final(chain, as_of.timestamp, now))
@@ -1166,7 +1166,7 @@ def _scopes(query: HistoryQuery) -> list[str]:
 def _as_of(row: Sequence[Any]) -> BlockRef | None:
     """has_asof, block, hash, time_us, txn, idx -> the block the answer was read at."""
     has, block, block_hash, time_us, txn, idx = row
-    if not has:
+    if not has or all(part is None for part in row[1:]):  # none: read at a block only
         return None
     return BlockRef(number=_optional_int(block), hash=block_hash,
                     timestamp=None if time_us is None else from_us(int(time_us)),

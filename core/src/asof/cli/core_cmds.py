@@ -12,6 +12,7 @@ from asof.chains import known_chains, resolve_chain
 from asof.cli.common import (
     CAPABILITY,
     CHAIN,
+    EXIT_FAILURE,
     POINT,
     WALLET,
     CliState,
@@ -23,7 +24,7 @@ from asof.cli.common import (
     stderr_console,
     stdout_console,
 )
-from asof.records import BalanceAt, Capability, ChainSupport, Point, Wallet
+from asof.records import BalanceAt, BlockRef, Capability, ChainSupport, Point, Wallet
 from asof.tokens import resolve_token
 
 if TYPE_CHECKING:
@@ -57,29 +58,42 @@ def _joined(key: str) -> Any:
 
 def _credential_state(client: AsyncClient, name: str) -> str | None:
     """``ok``, or what to set, for a loaded plugin's credentials (never their values)."""
-    info = client.plugin_set.infos.get(name)
-    if info is None:
-        return None
-    if not info.credentials:
-        return "none needed"
-    unset = []
-    for cred in info.credentials:
-        secret, where = client.config.credential(info, cred)
-        if secret is None:
-            unset.append(where if cred.required else f"optional {cred.name}: {where}")
-    return "; ".join(unset) if unset else "ok"
+    settings = client.router.settings.get(name)
+    return None if settings is None else settings.credential_state()
+
+
+def _contract(client: AsyncClient, name: str, state: str, error: str | None) -> list[str]:
+    """The offline conformance checks' problems for one plugin (see
+    :mod:`asof.testing.contract`); a plugin that did not load fails with its error."""
+    from asof.testing.contract import check_plugin
+
+    if state != "loaded":
+        return [f"{state}: {error}" if error else state]
+    plugin = client.plugin_set.pm.get_plugin(name)
+    return check_plugin(plugin, name)
 
 
 @click.command("plugins", short_help="List the provider plugins found, loaded or not, and why.")
+@click.option("--check", is_flag=True,
+              help="Run the conformance kit's offline checks on every installed plugin; "
+              "exit 1 if one fails.")
 @output_option
 @pass_state
-def plugins(state: CliState) -> None:
+def plugins(state: CliState, check: bool) -> None:
     """List the provider plugins found: loaded or not, and why.
 
     Shows each plugin's distribution and version, its state (loaded, failed, invalid,
     blocked, not allowed, clash), the capabilities it serves, whether its credentials
     are set, and the error that stopped it from loading.
+
+    With --check, runs the conformance kit's offline checks (declarations, hooks and
+    their signatures, imports only from asof.plugin) on every installed plugin, sends
+    no request, lists each plugin's problems, and exits 1 if any plugin fails (one that
+    failed to load fails too; a blocked one is not checked).
     """
+    if check:
+        _check_plugins(state)
+        return
 
     async def collect(client: AsyncClient) -> list[dict[str, Any]]:
         supports: dict[str, list[ChainSupport]] = {}
@@ -112,6 +126,33 @@ def plugins(state: CliState) -> None:
         "credentials",
         "error",
     ])
+
+
+def _check_plugins(state: CliState) -> None:
+    async def collect(client: AsyncClient) -> list[dict[str, Any]]:
+        rows = []
+        for status in client.plugins():
+            if status.state in ("blocked", "not allowed"):
+                rows.append({"name": status.name, "distribution": status.distribution,
+                             "check": "not checked", "problems": [status.error or status.state]})
+                continue
+            problems = _contract(client, status.name, status.state, status.error)
+            rows.append({"name": status.name, "distribution": status.distribution,
+                         "check": "fail" if problems else "pass", "problems": problems})
+        return rows
+
+    rows = run_client(state, collect)
+    emit(state, rows, columns=[
+        ("plugin", "name"),
+        "distribution",
+        "check",
+        ("problems", lambda row: "; ".join(row["problems"]) or None),
+    ])
+    failed = [row["name"] for row in rows if row["check"] == "fail"]
+    if failed:
+        stderr_console().print(Text(f"{len(failed)} plugin(s) fail the contract: "
+                                    f"{', '.join(failed)}"))
+        raise click.exceptions.Exit(EXIT_FAILURE)
 
 
 # ---------------------------------------------------------------------------- chains
@@ -251,10 +292,16 @@ def _route_summary(found: Route, archive: bool, first: str | None) -> str:
 
 
 def _as_of_text(answer: BalanceAt) -> str:
-    if answer.as_of is None:
-        return "no activity at or before the point (zero)"
-    ref = answer.as_of
     unit = resolve_chain(answer.wallet.chain).point_unit
+    if answer.as_of is None:
+        if answer.read_at is not None:
+            return (f"state read at {_ref_text(answer.read_at, unit)} "
+                    "(the last change is not known)")
+        return "no activity at or before the point (zero)"
+    return _ref_text(answer.as_of, unit)
+
+
+def _ref_text(ref: BlockRef, unit: str) -> str:
     bits = []
     if ref.number is not None:
         bits.append(f"{unit} {ref.number}")
@@ -289,6 +336,8 @@ def balance_view(answer: BalanceAt) -> dict[str, Any]:
         "answer": "derived from history" if prov.derived else "direct",
         "archived": "yes" if prov.archived else "no",
     }
+    if prov.resolved is not None:
+        view["resolved to"] = prov.resolved.describe(unit)
     if prov.source:
         view["source"] = prov.source
     if prov.fetched_at is not None:

@@ -3,7 +3,9 @@
 :func:`make_client` builds an :class:`~asof.AsyncClient` whose only plugin is the one
 under test, with a configuration file of its own (so no per-user file or environment
 leaks in), the archive off, and a placeholder for every credential the plugin declares
-so the router does not skip it. The pytest fixture ``asof_client_factory`` wraps it.
+so the router does not skip it, and its rate limit off (nothing is sent anywhere; pass
+``rate_limited=True`` to test the limiter). The pytest fixture ``asof_client_factory``
+wraps it.
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ def make_client(
     config_text: str = "",
     clock: Callable[[], datetime] | None = lambda: FIXED_NOW,
     real_credentials: bool = False,
+    rate_limited: bool = False,
 ) -> AsyncClient:
     """An :class:`~asof.AsyncClient` holding only ``plugin`` (a module or an entry-point
     name).
@@ -94,9 +97,13 @@ def make_client(
     and ``config_text`` (more TOML) go into a configuration file written in
     ``config_dir``. ``env`` is added to the credential placeholders; with
     ``real_credentials`` the credentials come from ``os.environ`` instead (recording).
-    The archive is off; the clock is fixed at :data:`FIXED_NOW` unless ``clock`` says.
+    The provider's rate limit is off (``ASOF_<PROVIDER>_RATE_LIMIT=off``) unless
+    ``rate_limited`` (or ``env`` sets the variable); keep it on when recording against
+    the real provider. The archive is off; the clock is fixed at :data:`FIXED_NOW`
+    unless ``clock`` says.
     """
     from asof.client import AsyncClient
+    from asof.config import env_name
 
     module = load_plugin(plugin) if isinstance(plugin, str) else plugin
     info = plugin_info(module)
@@ -104,6 +111,8 @@ def make_client(
     path = config_dir / f"asof-{info.name}.toml"
     path.write_text(f"[asof]\nattempts = {int(attempts)}\n\n{config_text}\n", encoding="utf-8")
     full_env = credential_env(info, real=os.environ if real_credentials else None)
+    if not rate_limited and not real_credentials:
+        full_env[env_name(info.name, "rate_limit")] = "off"
     full_env.update(env or {})
     return AsyncClient(
         path,

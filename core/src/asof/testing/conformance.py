@@ -22,14 +22,14 @@ transport and router, with HTTP answered by :class:`~asof.testing.mock.MockHTTP`
             return f"failed with {status}"
 
 The checks are also plain functions (``check_*``), usable on their own. Each raises
-``AssertionError`` with a sentence saying what the plugin got wrong.
+``AssertionError`` with a sentence saying what the plugin got wrong. The offline ones
+(declarations, hooks, imports) live in :mod:`asof.testing.contract`, which needs no
+pytest; ``asof plugins --check`` runs them on every installed plugin.
 """
 
 from __future__ import annotations
 
-import inspect
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -49,7 +49,6 @@ from asof.errors import (
     UpstreamError,
 )
 from asof.exact import to_raw
-from asof.hookspecs import ASYNC_HOOKS, REQUIRED_HOOKS
 from asof.provider import ProviderInfo
 from asof.queries import BalanceQuery, HistoryQuery
 from asof.records import (
@@ -57,12 +56,17 @@ from asof.records import (
     BalanceChange,
     BlockRef,
     Capability,
-    ChainSupport,
     HoldingsPoint,
     LedgerEntry,
     Page,
 )
 from asof.testing.client import FAKE_SECRET, FIXED_NOW, plugin_info
+from asof.testing.contract import (
+    HISTORY_ITEM_TYPES,
+    check_hooks,
+    check_provider_info,
+    check_supported_chains,
+)
 from asof.testing.mock import MockHTTP, Reply
 
 __all__ = [
@@ -91,12 +95,6 @@ ERROR_CLASSES: dict[int, type[ProviderError]] = {
     502: UpstreamError,
     503: UpstreamError,
 }
-#: The item type of each history capability.
-HISTORY_ITEM_TYPES: dict[Capability, type[Any]] = {
-    Capability.BALANCE_HISTORY: BalanceChange,
-    Capability.HOLDINGS_HISTORY: HoldingsPoint,
-    Capability.ACCOUNT_LEDGER: LedgerEntry,
-}
 #: A history with more pages than this is taken as one that never ends.
 MAX_PAGES = 200
 
@@ -111,85 +109,6 @@ class Case:
 
 
 # -- checks -------------------------------------------------------------------------
-
-
-def check_provider_info(plugin: object, name: str) -> ProviderInfo:
-    """``provider_info()`` is a well-formed :class:`ProviderInfo` named ``name``."""
-    info = plugin_info(plugin)
-    assert info.name == name, f"provider_info().name is {info.name!r}, expected {name!r}"
-    assert re.fullmatch(r"[a-z][a-z0-9_-]*", info.name), (
-        f"provider name {info.name!r} must be lowercase letters, digits, '_' or '-'"
-    )
-    assert info.title.strip(), "provider_info().title is empty"
-    for url in (info.base_url, *info.networks.values()):
-        assert url.startswith(("https://", "http://")), f"base URL {url!r} is not an HTTP URL"
-        assert not url.endswith("/"), f"base URL {url!r} ends in '/'"
-    for cred in info.credentials:
-        assert cred.name.isidentifier(), f"credential name {cred.name!r} is not an identifier"
-        if cred.path:
-            for url in (info.base_url, *info.networks.values()):
-                assert cred.placeholder in url, (
-                    f"credential {cred.name!r} goes in the URL path, but {url!r} has no "
-                    f"{cred.placeholder}"
-                )
-        for env in cred.env:
-            assert re.fullmatch(r"[A-Z][A-Z0-9_]*", env), (
-                f"credential environment variable {env!r} is not UPPER_SNAKE_CASE"
-            )
-    if info.cost is not None:
-        assert isinstance(info.cost.amount, Decimal), "cost amount must be a Decimal"
-        assert info.cost.amount >= 0, "cost amount is negative"
-    if info.rate_limit is not None:
-        assert info.rate_limit.requests > 0, "rate limit requests must be positive"
-        assert info.rate_limit.per_seconds > 0, "rate limit period must be positive"
-    assert info.timeout > 0, "timeout must be positive"
-    assert all(isinstance(c, str) and c.strip() for c in info.caveats), "blank caveat"
-    names = [option.name for option in info.options]
-    assert len(names) == len(set(names)), f"options declared twice: {names}"
-    return info
-
-
-def check_supported_chains(plugin: object, name: str) -> list[ChainSupport]:
-    """``supported_chains()`` gives :class:`ChainSupport` records of this provider, each
-    chain once, each with at least one capability."""
-    declare = getattr(plugin, "supported_chains", None)
-    assert callable(declare), "the plugin has no supported_chains hook"
-    records = list(declare())
-    assert records, "supported_chains() declares no chain"
-    chains: list[str] = []
-    for record in records:
-        assert isinstance(record, ChainSupport), (
-            f"supported_chains() gave {type(record).__name__}, not ChainSupport"
-        )
-        assert record.provider == name, (
-            f"ChainSupport for {record.chain} names provider {record.provider!r}, not {name!r}"
-        )
-        assert record.capabilities or record.derived, f"{record.chain} declares no capability"
-        chains.append(record.chain)
-    assert len(chains) == len(set(chains)), f"a chain is declared twice: {chains}"
-    return records
-
-
-def check_hooks(plugin: object, records: Iterable[ChainSupport]) -> None:
-    """The required hooks exist, async hooks are coroutines, sync hooks are not, and each
-    declared capability has the hook that serves it."""
-    for hook in REQUIRED_HOOKS:
-        assert callable(getattr(plugin, hook, None)), f"required hook {hook} is missing"
-    for hook in ASYNC_HOOKS:
-        impl = getattr(plugin, hook, None)
-        if impl is not None:
-            assert inspect.iscoroutinefunction(impl), f"hook {hook} must be async def"
-    for hook in REQUIRED_HOOKS:
-        assert not inspect.iscoroutinefunction(getattr(plugin, hook)), f"{hook} must be sync"
-    served = {cap for r in records for cap in (*r.capabilities, *r.derived)}
-    if Capability.BALANCE_AT in served:
-        assert getattr(plugin, "balance_at", None) is not None, (
-            "balance_at is declared but the balance_at hook is missing"
-        )
-    if served & set(HISTORY_ITEM_TYPES):
-        assert getattr(plugin, "history_page", None) is not None, (
-            "a history capability is declared but the history_page hook is missing"
-        )
 
 
 def check_balance_answer(
@@ -209,9 +128,14 @@ def check_balance_answer(
         assert isinstance(amount.value, Decimal), "amount.value is not a Decimal"
         assert to_raw(amount.value, amount.decimals) == amount.raw, "value and raw disagree"
     if answer.as_of is None:
-        assert amount.raw == 0, "as_of is None (no activity) but the amount is not zero"
+        assert amount.raw == 0 or answer.read_at is not None, (
+            "as_of is None (no activity) but the amount is not zero; a provider that "
+            "knows only the block it read states it in provenance.read_at"
+        )
     else:
         _check_block(answer.as_of, query)
+    if answer.read_at is not None:
+        _check_block(answer.read_at, query)
     _check_provenance(answer.provenance, name, now)
     return answer
 

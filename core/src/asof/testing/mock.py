@@ -1,7 +1,8 @@
 """Canned HTTP answers for tests, served through ``httpx.MockTransport``.
 
-:class:`MockHTTP` answers requests by method and path (or, for conformance checks, any
-request in turn) and keeps every request it saw, so a test can assert what was sent::
+:class:`MockHTTP` answers requests by method, path and (optionally) query parameters, or,
+for conformance checks, any request in turn, and keeps every request it saw, so a test
+can assert what was sent::
 
     mock = MockHTTP()
     mock.add("GET", "/v1/wallet/W/balance-at", Reply(json={...}))
@@ -13,6 +14,14 @@ request in turn) and keeps every request it saw, so a test can assert what was s
 Replies queued for one route are served in order and the last one keeps answering, so a
 retried request sees the same failure again. A request nothing answers raises
 ``AssertionError`` naming it (the transport does not turn it into a provider error).
+
+For an API with one endpoint whose query says what is asked (Etherscan's
+``?module=account&action=balance``), give ``params``: a route answers only requests
+whose query holds every one of them, and the route naming the most parameters wins, so
+replies need not be scripted in call order::
+
+    mock.get("/v2/api", Reply(json=balance), params={"action": "balance"})
+    mock.get("/v2/api", Reply(json=block), params={"action": "getblocknobytime"})
 """
 
 from __future__ import annotations
@@ -77,31 +86,41 @@ def dumps(value: Any) -> str:
 class MockHTTP:
     """Answers HTTP requests from canned :class:`Reply` objects and records them.
 
-    ``add(method, path, *replies)`` answers requests to one path (the URL's path, query
-    ignored); ``queue(*replies)`` answers every other request in turn. ``transport`` is
-    the ``httpx.MockTransport`` to hand to a client; ``requests`` lists what was sent.
+    ``add(method, path, *replies, params=None)`` answers requests to one path (the URL's
+    path) whose query holds every one of ``params`` (values compared as text; ``None``
+    matches any query); ``queue(*replies)`` answers every other request in turn.
+    ``transport`` is the ``httpx.MockTransport`` to hand to a client; ``requests`` lists
+    what was sent.
     """
 
     def __init__(self) -> None:
-        self._routes: dict[tuple[str, str], list[Reply]] = {}
+        self._routes: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[Reply]] = {}
         self._queue: list[Reply] = []
         #: Every request seen, in order.
         self.requests: list[Request] = []
 
-    def add(self, method: str, path: str, *replies: Reply) -> MockHTTP:
-        """Answer ``method path`` with ``replies`` in order (the last one repeats)."""
+    def add(
+        self, method: str, path: str, *replies: Reply, params: Mapping[str, Any] | None = None
+    ) -> MockHTTP:
+        """Answer ``method path`` (with ``params`` in its query, when given) with
+        ``replies`` in order (the last one repeats)."""
         if not replies:
             raise ValueError("give at least one reply")
-        self._routes.setdefault((method.upper(), path), []).extend(replies)
+        wanted = tuple(sorted((str(k), str(v)) for k, v in (params or {}).items()))
+        self._routes.setdefault((method.upper(), path, wanted), []).extend(replies)
         return self
 
-    def get(self, path: str, *replies: Reply) -> MockHTTP:
+    def get(
+        self, path: str, *replies: Reply, params: Mapping[str, Any] | None = None
+    ) -> MockHTTP:
         """Shorthand for ``add("GET", path, ...)``."""
-        return self.add("GET", path, *replies)
+        return self.add("GET", path, *replies, params=params)
 
-    def post(self, path: str, *replies: Reply) -> MockHTTP:
+    def post(
+        self, path: str, *replies: Reply, params: Mapping[str, Any] | None = None
+    ) -> MockHTTP:
         """Shorthand for ``add("POST", path, ...)``."""
-        return self.add("POST", path, *replies)
+        return self.add("POST", path, *replies, params=params)
 
     def queue(self, *replies: Reply) -> MockHTTP:
         """Answer any request no route matches with ``replies`` in order (the last one
@@ -114,11 +133,26 @@ class MockHTTP:
     def handler(self, request: Request) -> Response:
         """The ``MockTransport`` handler: find the reply and record the request."""
         self.requests.append(request)
-        replies = self._routes.get((request.method, request.url.path)) or self._queue
+        replies = self._route(request) or self._queue
         if not replies:
-            raise AssertionError(f"MockHTTP has no reply for {request.method} {request.url.path}")
+            raise AssertionError(
+                f"MockHTTP has no reply for {request.method} {request.url.path}"
+                + (f"?{request.url.query.decode()}" if request.url.query else "")
+            )
         reply = replies.pop(0) if len(replies) > 1 else replies[0]
         return reply.response(request)
+
+    def _route(self, request: Request) -> list[Reply] | None:
+        """The replies of the matching route that names the most query parameters."""
+        query = request.url.params
+        best: list[Reply] | None = None
+        named = -1
+        for (method, path, wanted), replies in self._routes.items():
+            if method != request.method or path != request.url.path or len(wanted) <= named:
+                continue
+            if all(query.get(key) == value for key, value in wanted):
+                best, named = replies, len(wanted)
+        return best
 
     @property
     def transport(self) -> MockTransport:

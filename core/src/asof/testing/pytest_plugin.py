@@ -4,10 +4,12 @@ Fixtures:
 
 ``asof_client_factory``
     ``asof_client_factory(plugin, *, http_transport=None, env=None, attempts=1,
-    config_text="", clock=...)`` returns an :class:`~asof.AsyncClient` holding only
-    ``plugin`` (a module or an entry-point name); see :func:`asof.testing.client.make_client`.
-    Credentials are placeholders, or the real ones from the environment when pytest runs
-    with ``--record-mode`` other than ``none``.
+    config_text="", clock=..., rate_limited=False)`` returns an
+    :class:`~asof.AsyncClient` holding only ``plugin`` (a module or an entry-point
+    name); see :func:`asof.testing.client.make_client`. Credentials are placeholders,
+    or the real ones from the environment when pytest runs with ``--record-mode`` other
+    than ``none`` (then the provider's rate limit stays on). The rate limit is off
+    otherwise, so no plugin needs a ``conftest.py`` to switch it off.
 ``mock_http``
     A fresh :class:`asof.testing.mock.MockHTTP`: canned replies by path, the requests
     it saw, and ``.transport`` to hand to the factory.

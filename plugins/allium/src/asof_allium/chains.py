@@ -15,9 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from asof.chains import resolve_chain
-from asof.errors import ResponseError, UnknownChain
-from asof.records import Capability, ChainSupport, SupportStatus
+from asof.plugin import (
+    Capability,
+    ChainSupport,
+    ResponseError,
+    SupportStatus,
+    UnknownChain,
+    resolve_chain,
+)
 from asof_allium.info import NAME
 
 __all__ = [

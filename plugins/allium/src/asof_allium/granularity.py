@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from asof.errors import InputError, InvalidRange
+from asof.plugin import InputError, InvalidRange
 
 __all__ = [
     "GRANULARITIES",

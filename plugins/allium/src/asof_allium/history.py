@@ -7,18 +7,20 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from asof.context import ProviderContext
-from asof.derive import balance_from_changes, change_order
-from asof.queries import BalanceQuery, HistoryQuery
-from asof.records import (
+from asof.plugin import (
     Amount,
     BalanceAt,
     BalanceChange,
+    BalanceQuery,
     Capability,
+    HistoryQuery,
     HoldingsPoint,
     Page,
     Provenance,
+    ProviderContext,
     Token,
+    balance_from_changes,
+    change_order,
 )
 from asof_allium.granularity import check_granularity, normalize_granularity
 from asof_allium.info import BALANCES_PATH, DEFAULT_LIMIT, HOLDINGS_PATH, NAME

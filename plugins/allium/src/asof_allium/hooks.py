@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from asof.chains import resolve_chain
-from asof.context import ProviderContext
-from asof.hookspecs import hookimpl
-from asof.provider import ProviderInfo
-from asof.queries import BalanceQuery, HistoryQuery
-from asof.records import BalanceAt, Capability, ChainSupport, HistoryItem, Page
+from asof.plugin import (
+    BalanceAt,
+    BalanceQuery,
+    Capability,
+    ChainSupport,
+    HistoryItem,
+    HistoryQuery,
+    Page,
+    ProviderContext,
+    ProviderInfo,
+    hookimpl,
+    resolve_chain,
+)
 from asof_allium import history
 from asof_allium.chains import fallback_support, parse_listing
 from asof_allium.info import CHAINS_PATH

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from asof.provider import Credential, ProviderInfo, RateLimit
+from decimal import Decimal
+
+from asof.plugin import Cost, Credential, ProviderInfo, RateLimit
 
 __all__ = [
     "BALANCES_PATH",
@@ -61,6 +63,7 @@ def provider_info() -> ProviderInfo:
             ),
         ),
         rate_limit=RateLimit(requests=1, per_seconds=1.0, note="base plan; unverified"),
+        cost=Cost(amount=Decimal(1), unit="request"),
         caveats=CAVEATS,
         docs_url="https://docs.allium.so",
     )

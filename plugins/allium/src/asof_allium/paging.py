@@ -24,10 +24,15 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from asof.cursors import foreign_cursor, pack_cursor, unpack_cursor
-from asof.errors import InputError, ResponseError
-from asof.points import format_time
-from asof.queries import HistoryQuery
+from asof.plugin import (
+    HistoryQuery,
+    InputError,
+    ResponseError,
+    foreign_cursor,
+    format_time,
+    pack_cursor,
+    unpack_cursor,
+)
 from asof_allium.info import NAME
 from asof_allium.parse import parse_time
 

@@ -16,10 +16,7 @@ from typing import Any
 
 import attrs
 
-from asof.errors import InputError, InvalidRange
-from asof.points import format_time
-from asof.queries import HistoryQuery
-from asof.records import Wallet
+from asof.plugin import HistoryQuery, InputError, InvalidRange, Wallet, format_time
 from asof_allium.chains import allium_chain
 from asof_allium.info import MAX_WALLETS
 

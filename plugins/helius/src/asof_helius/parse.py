@@ -1,25 +1,32 @@
 """Turning a ``balance-at`` body into a :class:`~asof.records.BalanceAt`.
 
-The body is read strictly, every field the OpenAPI marks required is checked, and a
-body that breaks the documented shape raises :class:`~asof.errors.ResponseError` naming
-the field. ``balance`` and ``balanceRaw`` are strings in the answer: ``balanceRaw``
-becomes an exact ``int`` and ``balance`` must equal it scaled by ``decimals``.
+The body is read with the core's strict reader (:func:`asof.plugin.strict`), every
+field the OpenAPI marks required is checked, and a body that breaks the documented shape
+raises :class:`~asof.errors.ResponseError` naming the field. ``balance`` and
+``balanceRaw`` are strings in the answer: ``balanceRaw`` becomes an exact ``int`` and
+``balance`` must equal it scaled by ``decimals``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from asof.derive import at_or_before
-from asof.errors import InputError, ResponseError
-from asof.exact import scale, to_decimal, to_int
-from asof.queries import BalanceQuery
-from asof.records import NATIVE_SOL_MINT, Amount, BalanceAt, BlockRef, Provenance
+from asof.plugin import (
+    NATIVE_SOL_MINT,
+    Amount,
+    BalanceAt,
+    BalanceQuery,
+    BlockRef,
+    Field,
+    Provenance,
+    at_or_before,
+    scale,
+    strict,
+)
 
 __all__ = [
     "CAVEATS",
@@ -61,31 +68,33 @@ def parse_balance_at(
     ``sent`` holds the query parameters that were sent (``mint`` and ``time`` or
     ``slot``); the answer's echoes are checked against them and against the as-of rule.
     """
-    if not isinstance(body, Mapping):
-        raise _bad("body", f"expected a JSON object, got {type(body).__name__}")
-    _expect_echo(body, "wallet", query.wallet.address)
-    _expect_echo(body, "mint", sent["mint"])
-    is_native = _field(body, "isNative", bool)
+    answer = strict(NAME, body, "balance-at answer")
+    answer.mapping()
+    _expect_echo(answer["wallet"], query.wallet.address)
+    _expect_echo(answer["mint"], sent["mint"])
+    native = answer["isNative"]
+    is_native = native.as_bool()
     if is_native != (sent["mint"] == NATIVE_SOL_MINT):
-        raise _bad("isNative", f"is {is_native} for mint {sent['mint']}")
+        raise native.fail(f"is {is_native} for mint {sent['mint']}")
 
-    decimals = _int(body, "decimals")
+    decimals_field = answer["decimals"]
+    decimals = decimals_field.as_int()
     if not 0 <= decimals <= 255:
-        raise _bad("decimals", f"{decimals} is not from 0 to 255")
-    raw = _int(body, "balanceRaw")
+        raise decimals_field.fail(f"{decimals} is not from 0 to 255")
+    raw_field = answer["balanceRaw"]
+    raw = raw_field.as_int()
     if raw < 0:
-        raise _bad("balanceRaw", f"{raw} is negative")
-    balance = _decimal(body, "balance")
-    if balance != scale(raw, decimals):
-        raise _bad(
-            "balance",
-            f"{body['balance']!r} does not equal balanceRaw {raw} with {decimals} decimals",
+        raise raw_field.fail(f"{raw} is negative")
+    balance_field = answer["balance"]
+    if balance_field.as_decimal(text=True) != scale(raw, decimals):
+        raise balance_field.fail(
+            f"{balance_field.value!r} does not equal balanceRaw {raw} with {decimals} decimals"
         )
 
-    requested = _requested(body, sent)
-    as_of = _as_of(body, query)
+    requested = _requested(answer["requested"], sent)
+    as_of = _as_of(answer["asOf"], query)
     if as_of is None and raw != 0:
-        raise _bad("asOf", f"is null but balanceRaw is {raw}; null means no balance")
+        raise answer["asOf"].fail(f"is null but balanceRaw is {raw}; null means no balance")
 
     token = attrs.evolve(
         query.token,
@@ -116,85 +125,44 @@ def parse_balance_at(
     )
 
 
-def _bad(field: str, message: str) -> ResponseError:
-    return ResponseError(NAME, f"malformed balance-at answer: {field} {message}",
-                         field=field)
+def _expect_echo(echoed: Field, asked: str) -> None:
+    if echoed.as_str() != asked:
+        raise echoed.fail(f"answers for {echoed.value!r}, but {asked!r} was asked")
 
 
-def _field(body: Mapping[str, Any], key: str, kind: type, *, where: str = "") -> Any:
-    name = f"{where}{key}"
-    if key not in body:
-        raise _bad(name, "is missing")
-    value = body[key]
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise _bad(name, f"expected {kind.__name__}, got {type(value).__name__} {value!r}")
-    return value
-
-
-def _int(body: Mapping[str, Any], key: str, *, where: str = "") -> int:
-    name = f"{where}{key}"
-    if key not in body:
-        raise _bad(name, "is missing")
-    try:
-        return to_int(body[key], field=name)
-    except InputError as exc:
-        raise _bad(name, f"expected an integer, got {body[key]!r}") from exc
-
-
-def _decimal(body: Mapping[str, Any], key: str) -> Decimal:
-    if key not in body:
-        raise _bad(key, "is missing")
-    value = body[key]
-    if not isinstance(value, str):
-        raise _bad(key, f"expected a decimal string, got {type(value).__name__} {value!r}")
-    try:
-        return to_decimal(value, field=key)
-    except InputError as exc:
-        raise _bad(key, f"expected a decimal string, got {value!r}") from exc
-
-
-def _expect_echo(body: Mapping[str, Any], key: str, asked: str) -> None:
-    echoed = _field(body, key, str)
-    if echoed != asked:
-        raise _bad(key, f"answers for {echoed!r}, but {asked!r} was asked")
-
-
-def _requested(body: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any]:
-    echo = _field(body, "requested", Mapping)
+def _requested(echo: Field, sent: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("time", "slot"):
         value = echo.get(key)
         if value is None:
             continue
-        number = _int(echo, key, where="requested.")
+        number = value.as_int()
         if key in sent and number != sent[key]:
-            raise _bad(f"requested.{key}", f"echoes {number}, but {sent[key]} was sent")
-    return dict(echo)
+            raise value.fail(f"echoes {number}, but {sent[key]} was sent")
+    return dict(echo.mapping())
 
 
-def _as_of(body: Mapping[str, Any], query: BalanceQuery) -> BlockRef | None:
-    if "asOf" not in body:
-        raise _bad("asOf", "is missing")
-    found = body["asOf"]
-    if found is None:
+def _as_of(found: Field, query: BalanceQuery) -> BlockRef | None:
+    if found.is_null:
         return None
-    if not isinstance(found, Mapping):
-        raise _bad("asOf", f"expected an object or null, got {type(found).__name__}")
-    slot = _int(found, "slot", where="asOf.")
+    found.mapping()
+    slot_field = found["slot"]
+    slot = slot_field.as_int()
     if slot < 0:
-        raise _bad("asOf.slot", f"{slot} is negative")
-    signature = _field(found, "signature", str, where="asOf.")
+        raise slot_field.fail(f"{slot} is negative")
+    signature = found["signature"].as_str()
     timestamp = None
-    if found.get("blockTime") is not None:
-        seconds = _int(found, "blockTime", where="asOf.")
+    block_time = found.get("blockTime")
+    if block_time is not None:
+        seconds = block_time.as_int()
         try:
             timestamp = datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError) as exc:
-            raise _bad("asOf.blockTime", f"{seconds} is not a time") from exc
+        except (OverflowError, OSError, ValueError):
+            raise block_time.fail(f"{seconds} is not a time") from None
     block = BlockRef(number=slot, timestamp=timestamp, transaction=signature)
     point = query.point
     if (point.time is None or timestamp is not None) and not at_or_before(block, point):
-        raise _bad("asOf", f"was read at {_where(block, point.time is None)}, after the "
-                   f"requested point {point.describe('slot')}")
+        raise found.fail(f"was read at {_where(block, point.time is None)}, after the "
+                         f"requested point {point.describe('slot')}")
     return block
 
 

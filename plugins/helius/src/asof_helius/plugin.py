@@ -12,19 +12,20 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from asof import hookimpl
-from asof.context import ProviderContext
-from asof.errors import InputError
-from asof.points import to_epoch
-from asof.provider import Credential, ProviderInfo
-from asof.queries import BalanceQuery
-from asof.records import (
+from asof.plugin import (
     NATIVE_SOL_MINT,
     BalanceAt,
+    BalanceQuery,
     Capability,
     ChainSupport,
     Cost,
+    Credential,
+    InputError,
+    ProviderContext,
+    ProviderInfo,
     SupportStatus,
+    hookimpl,
+    to_epoch,
 )
 from asof_helius.parse import CAVEATS, NAME, SOURCE, parse_balance_at
 
@@ -34,6 +35,11 @@ __all__ = ["BASE_URL", "NAME", "SOURCE", "balance_at", "provider_info", "support
 BASE_URL = "https://api.helius.xyz"
 
 _COST = Cost(amount=Decimal(100), unit="credits", per="call")
+#: Helius documents no fixed request rate: it depends on the plan.
+CAVEAT_RATE_LIMIT = (
+    "Helius publishes no fixed rate limit (it depends on the plan), so asof applies none; "
+    "a 429 is retried after the wait Helius asks for"
+)
 
 
 @hookimpl
@@ -53,7 +59,7 @@ def provider_info() -> ProviderInfo:
             ),
         ),
         cost=_COST,
-        caveats=CAVEATS,
+        caveats=(*CAVEATS, CAVEAT_RATE_LIMIT),
         docs_url="https://www.helius.dev/docs",
     )
 

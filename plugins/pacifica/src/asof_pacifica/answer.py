@@ -1,4 +1,4 @@
-"""Reading the balance history endpoint's answer, exactly and strictly.
+"""Reading the balance history endpoint's answer with the core's strict reader.
 
 Both revisions answer ``{"success": true, "data": [...]}``; the newer one adds
 ``next_cursor`` and ``has_more``. Every entry carries decimal strings (``amount``,
@@ -23,15 +23,14 @@ from typing import Any
 
 import attrs
 
-from asof.errors import (
-    InputError,
+from asof.plugin import (
+    Field,
     NotFoundError,
     ProviderError,
     ProviderRequestError,
-    ResponseError,
     error_for_status,
+    strict,
 )
-from asof.exact import to_decimal, to_int
 from asof_pacifica.info import NAME
 
 __all__ = ["Answer", "Row", "read_answer", "time_of"]
@@ -70,31 +69,23 @@ def time_of(ms: int) -> datetime:
 
 def read_answer(body: Any) -> Answer:
     """The rows and paging facts of one answer; raises as the module says."""
-    if not isinstance(body, Mapping):
-        raise _shape(f"expected a JSON object, got {type(body).__name__}")
-    if body.get("success") is False:
-        raise _refusal(body)
-    data = body.get("data")
-    if data is None:
-        data = []
-    if not isinstance(data, list):
-        raise _shape(f"expected a list, got {type(data).__name__}", field="data")
-    rows = tuple(_row(item, index) for index, item in enumerate(data))
+    answer = strict(NAME, body, "balance history answer")
+    if answer.mapping().get("success") is False:
+        raise _refusal(answer.mapping())
+    data = answer.get("data")
+    items = [] if data is None else data.items()
+    rows = tuple(_row(item) for item in items)
     for index in range(1, len(rows)):
         if rows[index].ms > rows[index - 1].ms:
-            raise _shape("entries are not listed newest first", field=f"data[{index}].created_at")
-    if "next_cursor" not in body and "has_more" not in body:
+            raise items[index]["created_at"].fail("entries are not listed newest first")
+    if "next_cursor" not in answer and "has_more" not in answer:
         return Answer(rows=rows, paged_by_cursor=False)
-    next_cursor = body.get("next_cursor")
-    if next_cursor is not None and not isinstance(next_cursor, str):
-        raise _shape(f"expected text, got {next_cursor!r}", field="next_cursor")
-    has_more = body.get("has_more")
-    if has_more is None:
-        has_more = bool(next_cursor)
-    if not isinstance(has_more, bool):
-        raise _shape(f"expected true or false, got {has_more!r}", field="has_more")
+    cursor_field = answer.get("next_cursor")
+    next_cursor = None if cursor_field is None else cursor_field.as_str(empty=True)
+    more = answer.get("has_more")
+    has_more = bool(next_cursor) if more is None else more.as_bool()
     if has_more and not next_cursor:
-        raise _shape("has_more is true but next_cursor is empty", field="next_cursor")
+        raise answer.at("next_cursor").fail("has_more is true but next_cursor is empty")
     return Answer(rows=rows, paged_by_cursor=True, has_more=has_more, next_cursor=next_cursor)
 
 
@@ -113,31 +104,13 @@ def _refusal(body: Mapping[str, Any]) -> ProviderError:
     return cls(NAME, f"{words} (success: false)", provider_message=message, details=details)
 
 
-def _row(item: Any, index: int) -> Row:
-    where = f"data[{index}]"
-    if not isinstance(item, Mapping):
-        raise _shape(f"expected an object, got {type(item).__name__}", field=where)
-    try:
-        event_type = item["event_type"]
-        if not isinstance(event_type, str) or not event_type:
-            raise InputError(f"expected a type name, got {event_type!r}",
-                             field=f"{where}.event_type")
-        pending = item.get("pending_balance")
-        return Row(
-            ms=to_int(item["created_at"], field=f"{where}.created_at"),
-            event_type=event_type,
-            amount=to_decimal(item["amount"], field=f"{where}.amount"),
-            balance=to_decimal(item["balance"], field=f"{where}.balance"),
-            pending_balance=None if pending is None
-            else to_decimal(pending, field=f"{where}.pending_balance"),
-        )
-    except KeyError as missing:
-        raise _shape("is missing", field=f"{where}.{missing.args[0]}") from None
-    except InputError as bad:
-        raise _shape(str(bad).partition(": ")[2] or str(bad), field=bad.field) from None
-
-
-def _shape(message: str, *, field: str | None = None) -> ResponseError:
-    text = f"{field}: {message}" if field else message
-    return ResponseError(NAME, f"balance history answer does not match the documents: {text}",
-                         field=field)
+def _row(item: Field) -> Row:
+    event_type = item["event_type"].as_str()
+    pending = item.get("pending_balance")
+    return Row(
+        ms=item["created_at"].as_int(),
+        event_type=event_type,
+        amount=item["amount"].as_decimal(),
+        balance=item["balance"].as_decimal(),
+        pending_balance=None if pending is None else pending.as_decimal(),
+    )

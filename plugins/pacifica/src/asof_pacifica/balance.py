@@ -16,12 +16,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from asof.context import ProviderContext
-from asof.derive import balance_from_ledger
-from asof.errors import InputError, ResponseError
-from asof.exact import to_raw
-from asof.queries import BalanceQuery
-from asof.records import Amount, BalanceAt, BlockRef, LedgerEntry, Provenance
+from asof.plugin import (
+    Amount,
+    BalanceAt,
+    BalanceQuery,
+    BlockRef,
+    InputError,
+    LedgerEntry,
+    Provenance,
+    ProviderContext,
+    ResponseError,
+    balance_from_ledger,
+    to_raw,
+)
 from asof_pacifica import cursor
 from asof_pacifica.info import HISTORY_SOURCE, NAME, USDC, USDC_DECIMALS
 from asof_pacifica.ledger import fetch, page_size

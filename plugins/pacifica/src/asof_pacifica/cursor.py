@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from asof.cursors import foreign_cursor, pack_cursor, unpack_cursor
+from asof.plugin import foreign_cursor, pack_cursor, unpack_cursor
 
 __all__ = ["State", "decode", "encode"]
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from asof.context import ProviderContext
-from asof.hookspecs import hookimpl
-from asof.provider import ProviderInfo
-from asof.queries import BalanceQuery, HistoryQuery
-from asof.records import BalanceAt, Capability, ChainSupport, HistoryItem, Page
+from asof.plugin import (
+    BalanceAt,
+    BalanceQuery,
+    Capability,
+    ChainSupport,
+    HistoryItem,
+    HistoryQuery,
+    Page,
+    ProviderContext,
+    ProviderInfo,
+    hookimpl,
+)
 from asof_pacifica import balance, info, ledger
 
 __all__ = ["balance_at", "history_page", "provider_info", "supported_chains"]

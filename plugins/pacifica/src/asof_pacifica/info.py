@@ -7,8 +7,18 @@ as the venue ``pacifica``.
 
 from __future__ import annotations
 
-from asof.provider import Credential, Option, ProviderInfo, RateLimit
-from asof.records import Capability, ChainSupport, Token
+from decimal import Decimal
+
+from asof.plugin import (
+    Capability,
+    ChainSupport,
+    Cost,
+    Credential,
+    Option,
+    ProviderInfo,
+    RateLimit,
+    Token,
+)
 
 __all__ = [
     "CHAIN",
@@ -97,6 +107,7 @@ def info() -> ProviderInfo:
             "without a key, 300 with PF-API-KEY; a heavy GET spends 3-12 credits without "
             "a key and 1-4 with one; a 429 is retried after the wait the provider asks for",
         ),
+        cost=Cost(amount=Decimal(1), unit="request"),
         caveats=_CAVEATS,
         docs_url=(
             "https://docs.pacifica.fi/api-documentation/api/rest-api/account/"

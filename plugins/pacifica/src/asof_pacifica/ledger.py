@@ -21,10 +21,15 @@ from typing import Any
 
 import attrs
 
-from asof.context import ProviderContext
-from asof.errors import InputError
-from asof.queries import HistoryQuery
-from asof.records import LedgerEntry, Page, Provenance, Wallet
+from asof.plugin import (
+    HistoryQuery,
+    InputError,
+    LedgerEntry,
+    Page,
+    Provenance,
+    ProviderContext,
+    Wallet,
+)
 from asof_pacifica import cursor
 from asof_pacifica.answer import read_answer, time_of
 from asof_pacifica.info import DOCUMENTED_TYPES, HISTORY_PATH, HISTORY_SOURCE, LISTED_WITHOUT_TRADES
