@@ -1,5 +1,6 @@
 """Fixtures for the Etherscan plugin's tests, as any plugin outside the asof repository
-would write them: cassettes beside these tests, and no rate limit (nothing is sent)."""
+would write them: its cassettes live beside these tests, and clients run with the
+``pro`` option on (balance_at declines without it) unless a test says otherwise."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Any
 import pytest
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "etherscan"
-NO_RATE_LIMIT = '[providers.etherscan]\nrate_limit = "off"\n'
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +26,13 @@ def vcr_cassette_dir() -> str:
 
 @pytest.fixture
 def asof_client_factory(asof_client_factory: Any) -> Any:
-    """asof's client factory with Etherscan's rate limit switched off."""
+    """asof's client factory with ``[providers.etherscan] pro = true`` unless
+    ``pro=False`` is passed."""
 
-    def factory(plugin: object | str, **kwargs: Any) -> Any:
-        kwargs["config_text"] = NO_RATE_LIMIT + kwargs.get("config_text", "")
+    def factory(plugin: object | str, *, pro: bool = True, **kwargs: Any) -> Any:
+        if pro:
+            kwargs["config_text"] = ("[providers.etherscan]\npro = true\n"
+                                     + kwargs.get("config_text", ""))
         return asof_client_factory(plugin, **kwargs)
 
     return factory

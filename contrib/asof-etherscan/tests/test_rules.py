@@ -60,6 +60,17 @@ async def test_a_block_point_asks_balancehistory_with_the_key_as_apikey(
     assert answer.provenance.resolved is None
 
 
+async def test_without_the_pro_option_balance_at_declines_without_a_call(
+    asof_client_factory, mock_http
+):
+    mock_http.queue(ok("135499"))
+    async with asof_client_factory(asof_etherscan, http_transport=mock_http.transport,
+                                   pro=False) as c:
+        with pytest.raises(LookupError, match="declined"):
+            await c.balance_at(WALLET, TOKEN, "block:8000000")
+    assert mock_http.requests == []
+
+
 async def test_a_time_point_is_the_last_block_at_or_before_it(asof_client_factory, mock_http):
     mock_http.queue(ok("9251482"), ok("135499"))
     async with asof_client_factory(asof_etherscan, http_transport=mock_http.transport) as c:

@@ -25,8 +25,9 @@ __all__ = ["balance_at", "history_page", "provider_info", "supported_chains"]
 
 
 @hookimpl
-async def balance_at(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt:
-    """A wallet's balance of the native coin or an ERC-20 token as of a point."""
+async def balance_at(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt | None:
+    """A wallet's balance of the native coin or an ERC-20 token as of a point (declined
+    unless the ``pro`` option is on)."""
     return await balance.balance_at(ctx, query)
 
 

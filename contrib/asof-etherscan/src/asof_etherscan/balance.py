@@ -3,8 +3,10 @@
 A point given as a time is first turned into the last block stamped at or before it
 (``block/getblocknobytime``, ``closest=before``); then the balance is read at that block
 with ``account/balancehistory`` (the native coin) or ``account/tokenbalancehistory``
-(an ERC-20 token). Both are PRO endpoints: a free key is refused with an
-authentication error that says so.
+(an ERC-20 token). Both are PRO endpoints: unless the deployment says its key has
+them (``[providers.etherscan] pro = true`` or ``ASOF_ETHERSCAN_PRO=true``), the hook
+declines without a call and the router asks the next provider; a key without them is
+refused by Etherscan with an authentication error that says so.
 
 Etherscan reads the state at a block; it does not say when the balance last changed.
 The answer therefore leaves ``as_of`` empty and names the block in
@@ -30,8 +32,12 @@ from asof_etherscan.request import block_at_or_before, call
 __all__ = ["balance_at"]
 
 
-async def balance_at(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt:
-    """The balance as of ``query.point``: the state after the block at or before it."""
+async def balance_at(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt | None:
+    """The balance as of ``query.point``: the state after the block at or before it;
+    ``None`` (declined, no call spent) unless the ``pro`` option is on."""
+    if not ctx.options.get("pro"):
+        ctx.log.info("declining balance_at: the pro option is off (PRO endpoints needed)")
+        return None
     wallet, token, point = query.wallet, query.token, query.point
     block = point.block
     resolved: Point | None = None

@@ -15,6 +15,7 @@ from asof.plugin import (
     Cost,
     Credential,
     HistoryScope,
+    Option,
     ProviderInfo,
     RateLimit,
     SupportStatus,
@@ -59,7 +60,8 @@ COST = Cost(amount=Decimal(1), unit="call of the daily allowance")
 
 CAVEATS = (
     "Balances at a block (balancehistory, tokenbalancehistory) are PRO endpoints: "
-    "Etherscan serves them on the Standard plan and above, throttled to 2 calls/s.",
+    "Etherscan serves them on the Standard plan and above, throttled to 2 calls/s; "
+    "balance_at is used only when the pro option says the key has them.",
     "The free tier allows 3 calls/s and 100,000 calls a day on selected chains only; "
     "paid plans allow 5 to 30 calls/s (set rate_limit for yours).",
     "Balance histories are built from ERC-20 transfer lists: the native coin is not "
@@ -67,6 +69,15 @@ CAVEATS = (
     "tokens) are not followed exactly.",
     "A balance read at a block says what the wallet held at that block, not when it "
     "last changed.",
+)
+
+#: Whether the key's plan has Etherscan's PRO endpoints, which ``balance_at`` needs.
+PRO = Option(
+    name="pro",
+    default=False,
+    description="the key's plan includes PRO endpoints (Standard plan and above); "
+    "without them balance_at declines every query without a call, so the router asks "
+    "the next provider",
 )
 
 #: What a balance history covers: ERC-20 only, with an opening balance for every token
@@ -98,6 +109,7 @@ def provider_info() -> ProviderInfo:
         docs_url="https://docs.etherscan.io",
         message_fields=("message", "result"),
         check_body=check_body,
+        options=(PRO,),
     )
 
 
