@@ -110,19 +110,34 @@ def parse_transfers(rows: Field | None, chain: str) -> list[Transfer]:
                           symbol=row["tokenSymbol"].optional_str())
             transfers.append(Transfer(
                 token=token,
-                block=row["blockNumber"].as_int(),
-                index=row["transactionIndex"].as_int(),
+                block=_count(row["blockNumber"]),
+                index=_count(row["transactionIndex"]),
                 log_index=position,
                 transaction=row["hash"].as_str(),
                 sender=row["from"].as_str().lower(),
                 recipient=row["to"].as_str().lower(),
                 value=row["value"].as_int(),
-                timestamp=datetime.fromtimestamp(row["timeStamp"].as_int(), tz=UTC),
+                timestamp=_time(row["timeStamp"]),
                 block_hash=row["blockHash"].optional_str(),
             ))
         except InputError as exc:
             raise row.fail(str(exc)) from None
     return transfers
+
+
+def _count(field: Field) -> int:
+    number = field.as_int()
+    if number < 0:
+        raise field.fail(f"expected a non-negative integer, got {number}")
+    return number
+
+
+def _time(field: Field) -> datetime:
+    seconds = _count(field)
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        raise field.fail(f"{seconds} is not a time in epoch seconds") from None
 
 
 async def _window(ctx: ProviderContext, query: HistoryQuery) -> BlockWindow:
