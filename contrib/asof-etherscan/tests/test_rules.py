@@ -273,9 +273,29 @@ async def test_a_block_with_more_transfers_than_a_page_is_read_whole(asof_client
     ]
     tokentx = [dict(r.url.params) for r in fake.requests
                if dict(r.url.params)["action"] == "tokentx"]
-    assert [(p["startblock"], p["endblock"], p["page"]) for p in tokentx][:4] == [
-        ("0", "159", "1"), ("105", "105", "2"), ("105", "105", "3"), ("105", "105", "4"),
+    assert [(p["startblock"], p["endblock"], p["page"]) for p in tokentx][:5] == [
+        ("0", "159", "1"), ("105", "105", "1"), ("105", "105", "2"), ("105", "105", "3"),
+        ("105", "105", "4"),
     ]
+
+
+async def test_a_page_capped_at_1000_is_taken_as_full(asof_client_factory):
+    """A free key gets at most 1,000 rows whatever offset asks: such a page is not the
+    end of the range."""
+    moves = [(n // 40, n % 40, True, 1, False) for n in range(1200)]
+
+    class Capped(FakeEtherscan):
+        def answer(self, params):
+            if params.get("action") == "tokentx":
+                params = {**params, "offset": str(min(int(params["offset"]), 1000))}
+            return super().answer(params)
+
+    fake = world(moves)
+    capped = Capped(fake.blocks, fake.rows)
+    records = await read_history(asof_client_factory, capped, None,
+                                 T0 + timedelta(hours=1), page_size=5000)
+    assert len(records) == 1200
+    assert records[-1].balance.raw == 1200
 
 
 async def test_one_token_is_asked_with_contractaddress(asof_client_factory):

@@ -14,8 +14,9 @@ after it. How a history is read:
    The history therefore proves every ERC-20 balance in the window, and no PRO
    endpoint is needed.
 3. Each later page asks for ``offset`` transfers from the cursor's block. A full page
-   may end inside a block, so its last block is left for the next page; a block with
-   more transfers than one page is read whole, page by page.
+   (``offset`` rows, or 1,000, where a free key is capped) may end inside a block, so
+   its last block is left for the next page; a block that fills a whole page is read
+   alone, page by page, in pages of at most 1,000.
 
 The cursor carries the wallet being read, the window's blocks, the next block and the
 running balances, so any later call continues exactly.
@@ -54,6 +55,8 @@ __all__ = ["DEFAULT_OFFSET", "MAX_OFFSET", "history_page", "parse_transfers"]
 DEFAULT_OFFSET = 1000
 #: The most Etherscan returns in one request (paid plans).
 MAX_OFFSET = 10_000
+#: The most it returns to a free key (from July 2026), whatever ``offset`` asks.
+FREE_TIER_MAX = 1000
 #: Beyond any block a chain will reach; only a bound for the window helper.
 _NO_LIMIT = 2**62
 _PREFIX = "es1."
@@ -166,23 +169,32 @@ def _wanted(query: HistoryQuery, transfers: list[Transfer]) -> list[Transfer]:
     return [t for t in transfers if t.token.address in addresses]
 
 
+def _full(count: int, offset: int) -> bool:
+    """Whether a page may have stopped short of the range: it holds ``offset`` rows, or
+    :data:`FREE_TIER_MAX` (a free key may be capped there whatever ``offset`` asks)."""
+    return count >= min(offset, FREE_TIER_MAX)
+
+
 async def _chunk(ctx: ProviderContext, query: HistoryQuery, wallet: Wallet, first: int,
                  last: int, offset: int) -> tuple[list[Transfer], int | None]:
     """Transfers from block ``first`` that end at a block boundary, and the next block to
     read (``None`` when ``last`` was reached)."""
     transfers = await _fetch(ctx, query, wallet, first, last, offset)
-    if len(transfers) < offset:
+    if not _full(len(transfers), offset):
         return _wanted(query, transfers), None
     edge = transfers[-1].block
     kept = [t for t in transfers if t.block < edge]
     if kept:
         return _wanted(query, kept), edge
-    # One block holds a whole page or more: read that block alone, page by page.
-    whole, page = list(transfers), 1
-    while len(transfers) == offset:
+    # One block fills a whole page: read that block alone, page by page, with pages no
+    # larger than any cap, so that page numbers count the rows actually returned.
+    step, page, whole = min(offset, FREE_TIER_MAX), 1, []
+    while True:
+        batch = await _fetch(ctx, query, wallet, edge, edge, step, page)
+        whole.extend(batch)
+        if len(batch) < step:
+            break
         page += 1
-        transfers = await _fetch(ctx, query, wallet, edge, edge, offset, page)
-        whole.extend(transfers)
     return _wanted(query, whole), (edge + 1 if edge < last else None)
 
 
