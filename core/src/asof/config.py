@@ -526,13 +526,13 @@ class Config:
         return ProviderSettings(
             info=info,
             base_url=self.base_url(info),
-            chain_urls=self.chain_urls(info),
             network=self.network(info),
             credentials=tuple(found),
             unset=tuple(unset),
             options=self.options(info),
             rate_limit=self.rate_limit(info),
             timeout=self.provider_timeout(info),
+            chain_urls=self.chain_urls(info) if info.chain_urls else {},
         )
 
 

@@ -29,21 +29,22 @@ class ProviderSettings:
     :class:`~asof.secrets.Secret`); ``unset`` pairs each one without a value with how
     to set it. ``base_url`` is the one to call (configured, network or default),
     ``network`` the selected network, ``options`` every declared option's value,
-    ``rate_limit`` the limit to apply (``None``: none) and ``timeout`` the seconds to
-    wait for one answer. The ``repr`` shows no secret and masks key-like parts of the
+    ``rate_limit`` the limit to apply (``None``: none), ``timeout`` the seconds to
+    wait for one answer and ``chain_urls`` the per-chain URLs of a provider that
+    declares ``chain_urls``. The ``repr`` shows no secret and masks key-like parts of the
     base URL.
     """
 
     info: ProviderInfo
     base_url: str
-    #: one URL per canonical chain name, for a provider that declares ``chain_urls``
-    chain_urls: Mapping[str, str] = attrs.field(factory=dict, hash=False)
     network: str | None = None
     credentials: tuple[tuple[Credential, Secret], ...] = ()
     unset: tuple[tuple[Credential, str], ...] = ()
     options: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
     rate_limit: RateLimit | None = None
     timeout: float = 30.0
+    #: for a provider declaring ``chain_urls``: canonical chain name -> its URL
+    chain_urls: Mapping[str, str] = attrs.field(factory=dict, hash=False)
 
     @property
     def name(self) -> str:
