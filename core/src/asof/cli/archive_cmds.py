@@ -10,6 +10,7 @@
                 [--kind KIND ...] [--provider NAME] [--from TIME] [--to TIME] [--output FILE]
     asof archive info
     asof archive clear [--wallet CHAIN:WALLET] [--yes]
+    asof archive copy SOURCE DEST
 
 ``sync`` needs a provider; the others read and write the archive alone (no network).
 Progress and notes go to stderr, records and tables to stdout.
@@ -336,12 +337,15 @@ def info(state: CliState) -> None:
     complete."""
     with _archive(state) as store:
         found = store.info()
+        about = store.storage.about()
     coverage = [_coverage_row(c) for c in found.coverage]
     syncs = [{"provider": s.provider, "pages": s.pages, "items": s.items,
               "state": "complete" if s.done else ("last page stored" if s.exhausted
                                                   else "interrupted (rerun to resume)"),
               "updated": s.updated, "query": key} for key, s in found.syncs]
-    summary = {"path": found.path, "size": _size(found.size),
+    where = "path" if about.get("backend") == "sqlite" else "url"
+    summary = {"backend": about.get("backend"), "server": about.get("server"),
+               where: found.path, "size": _size(found.size),
                "schema version": found.schema_version,
                **{name.replace("_", " "): n for name, n in found.counts.items()}}
     if state.format != "table":
@@ -372,6 +376,46 @@ def clear(state: CliState, wallet: Wallet | None, yes: bool) -> None:
             raise click.Abort()
         removed = store.clear(wallet)
     _note(f"removed {removed} row(s) from {store.name}")
+
+
+@archive.command("copy")
+@click.argument("source", metavar="SOURCE")
+@click.argument("dest", metavar="DEST")
+@click.option("--batch", type=click.IntRange(min=1), default=5000, show_default=True,
+              metavar="N", help="Rows per destination transaction.")
+@pass_state
+def copy_cmd(state: CliState, source: str, dest: str, batch: int) -> None:
+    """Copy every record, coverage range and sync state of the archive SOURCE into DEST.
+
+    SOURCE and DEST are postgresql://USER@HOST:PORT/DB URLs, sqlite:///PATH URLs or file
+    paths; DEST is created (or migrated) when needed and may already hold records.
+    Rows are written in batches, one transaction each: an interrupted copy is resumed
+    by running it again. At the end the counts of both sides are compared.
+
+    \b
+    Example:
+      asof archive copy ~/.local/share/asof/archive.sqlite postgresql://me@db:5432/asof
+    """
+    from datetime import UTC
+
+    from asof.archive.copy import copy_archive, total
+    from asof.archive.settings import open_storage
+
+    origin = open_storage(source)
+    try:
+        target = open_storage(dest)
+        try:
+            with progress(state, f"copy to {target.name}", total=total(origin)) as bar:
+                report = copy_archive(origin, target, now=datetime.now(UTC), batch=batch,
+                                      on_batch=bar.advance)
+        finally:
+            target.close()
+    finally:
+        origin.close()
+    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in report.source.items())
+    _note(f"copied {sum(report.read.values())} row(s) from {origin.name} to {target.name} "
+          f"({report.stored} record(s) new or replaced); {target.name} holds at least "
+          f"the source's {counts}")
 
 
 #: The commands this module adds to the ``asof`` group.
