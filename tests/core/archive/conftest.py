@@ -1,10 +1,16 @@
-"""Fixtures for the archive tests: every test that takes ``archive`` (or ``backend``)
-runs once per storage backend, SQLite and PostgreSQL (a real server the tests start)."""
+"""Fixtures for the archive tests.
+
+The archive's tests are written against the storage protocol
+(:mod:`asof.archive.backend`): the ``archive`` fixture builds an
+:class:`~asof.archive.Archive` over each backend in :data:`BACKENDS`, so a new backend
+(PostgreSQL) runs the same tests by adding one entry here. The PostgreSQL entry starts
+one real server for the session on first use (see :mod:`.pgserver`; without PostgreSQL
+installed its tests fail) and gives each test a new database.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,42 +20,56 @@ from asof.archive import Archive, SQLiteStorage, Storage
 from .helpers import clock
 from .pgserver import PostgresServer
 
-#: Opens a fresh storage of the backend under test.
-StorageFactory = Callable[[], Storage]
+_SERVERS: list[PostgresServer] = []
+
+
+def postgres_database() -> str:
+    """The URL of a new database on the session's PostgreSQL server (started now if
+    it is not running yet)."""
+    if not _SERVERS:
+        _SERVERS.append(PostgresServer().start())
+    return _SERVERS[0].database()
+
+
+def _postgres(folder: Path) -> Storage:
+    from asof.archive.postgres import PostgresStorage
+
+    return PostgresStorage(postgres_database(), pool_size=4)
+
+#: Every storage backend the archive's tests run on: name -> factory(temporary folder).
+BACKENDS: dict[str, Callable[[Path], Storage]] = {
+    "sqlite": lambda folder: SQLiteStorage(folder / "archive.sqlite"),
+    "sqlite-memory": lambda folder: SQLiteStorage(":memory:"),
+    "postgres": _postgres,
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_postgres() -> Iterator[None]:
+    yield
+    while _SERVERS:
+        _SERVERS.pop().stop()
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[PostgresServer]:
-    """One PostgreSQL server for the session (it fails, never skips, without
-    PostgreSQL)."""
-    server = PostgresServer().start()
+def pg_server() -> PostgresServer:
+    """The session's PostgreSQL server (started on first use)."""
+    postgres_database()
+    return _SERVERS[0]
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    """A fresh, empty storage of each backend."""
+    opened = BACKENDS[request.param](tmp_path)
     try:
-        yield server
+        yield opened
     finally:
-        server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StorageFactory:
-    """A factory of fresh storages of one backend (SQLite files, PostgreSQL
-    databases)."""
-    if request.param == "sqlite":
-        names = iter(range(1_000_000))
-        return lambda: SQLiteStorage(tmp_path / (f"archive-{n}.sqlite" if (n := next(names))
-                                                 else "archive.sqlite"))
-    from asof.archive.postgres import PostgresStorage
-
-    server: PostgresServer = request.getfixturevalue("pg_server")
-    return lambda: PostgresStorage(server.database(), pool_size=4)
+        opened.close()
 
 
 @pytest.fixture
-def archive(backend: StorageFactory) -> Iterator[Archive]:
-    """A fresh archive whose clock says 2025-06-01, on each backend."""
-    with Archive(storage=backend(), clock=clock()) as opened:
+def archive(storage: Storage) -> Iterator[Archive]:
+    """A fresh archive over each backend, whose clock says 2025-06-01."""
+    with Archive(storage=storage, clock=clock()) as opened:
         yield opened
-
-
-def open_with(backend: StorageFactory, now: Callable[[], datetime]) -> Archive:
-    """An archive on a fresh storage of ``backend`` with the clock ``now``."""
-    return Archive(storage=backend(), clock=now)

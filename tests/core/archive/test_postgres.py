@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from asof.archive import Archive, archive_settings, open_archive
+from asof.archive import Archive, Storage, archive_settings, open_archive
 from asof.archive.claims import claim_key, pull_claim
 from asof.archive.copy import copy_archive
 from asof.archive.postgres import PostgresStorage, redact_url, translate
@@ -19,7 +19,6 @@ from asof.cli.common import CliState
 from asof.config import load_config
 from asof.errors import ArchiveError, ConfigError
 
-from .conftest import StorageFactory
 from .helpers import (
     NOW,
     SOL,
@@ -186,9 +185,9 @@ def fill(archive: Archive) -> None:
                         None)
 
 
-def test_copy_moves_everything_both_ways(backend: StorageFactory, tmp_path: Path,
+def test_copy_moves_everything_both_ways(storage: Storage, tmp_path: Path,
                                          pg_server: PostgresServer) -> None:
-    with Archive(storage=backend(), clock=clock()) as source:
+    with Archive(storage=storage, clock=clock()) as source:
         fill(source)
         expected = list(source.records())
         counts = source.info().counts
