@@ -4,7 +4,7 @@ The archive's tests are written against the storage protocol
 (:mod:`asof.archive.backend`): the ``archive`` fixture builds an
 :class:`~asof.archive.Archive` over each backend in :data:`BACKENDS`, so a new backend
 (PostgreSQL) runs the same tests by adding one entry here. The PostgreSQL entry starts
-one real server for the session on first use (see :mod:`.pgserver`; without PostgreSQL
+one real server for the session on first use (see :mod:`asof.testing.postgres`; without PostgreSQL
 installed its tests fail) and gives each test a new database.
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from asof.archive import Archive, SQLiteStorage, Storage
+from asof.testing.postgres import PostgresServer
 
 from .helpers import clock
-from .pgserver import PostgresServer
 
 _SERVERS: list[PostgresServer] = []
 

@@ -4,6 +4,7 @@ on pulls, and copying an archive between backends."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from asof.cli.app import cli
 from asof.cli.common import CliState
 from asof.config import load_config
 from asof.errors import ArchiveError, ConfigError
+from asof.testing.postgres import PostgresServer
 
 from .helpers import (
     NOW,
@@ -34,7 +36,6 @@ from .helpers import (
     history_query,
     lines_of,
 )
-from .pgserver import PostgresServer
 
 
 def settings_of(tmp_path: Path, text: str, **env: str):  # type: ignore[no-untyped-def]
@@ -293,3 +294,14 @@ def test_open_archive_with_a_url(tmp_path: Path, pg_server: PostgresServer) -> N
     assert archive is not None
     assert archive.storage.about()["backend"] == "postgresql"
     archive.close()
+
+
+def test_batched_changes_count_what_was_new(pg_server: PostgresServer) -> None:
+    from asof.archive import postgres
+
+    with Archive(storage=PostgresStorage(pg_server.database()), clock=clock()) as archive:
+        first = [change(at(1) + timedelta(minutes=n), n) for n in range(5)]
+        assert archive.add(first) == 5
+        more = [change(at(2) + timedelta(minutes=n), n) for n in range(postgres._BATCH + 3)]
+        assert archive.add([*first, *more]) == len(more)  # across several batches
+        assert archive.info().counts["changes"] == 5 + len(more)

@@ -27,9 +27,9 @@ import pytest
 from asof.archive.backend import Filters
 from asof.archive.postgres import PostgresStorage
 from asof.records import Wallet
+from asof.testing.postgres import PostgresServer
 from asof.transport import Request
 
-from .pgserver import PostgresServer
 from .world import SOL, USDC, World
 
 pytestmark = pytest.mark.integration

@@ -40,7 +40,7 @@ from asof.archive import pgschema
 from asof.archive.coverage import Coverage, to_us
 from asof.archive.sqlite import _Reader, _Writer
 from asof.errors import ArchiveError
-from asof.records import Provenance, Token
+from asof.records import BalanceChange, Provenance, Token, Wallet
 
 if TYPE_CHECKING:
     import sqlite3
@@ -62,6 +62,12 @@ _REPLACE_KEYS = {
 }
 _REPLACE = re.compile(r"INSERT OR REPLACE INTO (\w+) \(([^)]*)\)(.*)", re.S)
 _translated: dict[str, str] = {}
+
+#: Changes sent per batch.
+_BATCH = 2000
+_INSERT_CHANGE = (
+    "INSERT INTO changes (stream_id, time_us, block, idx, txn, block_hash, raw, decimals, "
+    "provenance_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING")
 
 
 def translate(sql: str) -> str:
@@ -138,6 +144,39 @@ class _PgWriter(_Writer):
     def __init__(self, conn: _Conn, side: _Conn, now_us: int) -> None:
         super().__init__(_sqlite_view(conn), now_us)
         self._side = side
+        self._pg = conn
+        self._changes: list[tuple[Any, ...]] = []
+
+    @property
+    def stored(self) -> int:
+        self.flush()
+        return self._stored
+
+    def flush(self) -> None:
+        """Send the buffered changes (one batch, pipelined)."""
+        if not self._changes:
+            return
+        rows, self._changes = self._changes, []
+        with self._pg.raw.cursor() as cur:
+            cur.executemany(_INSERT_CHANGE, rows)
+            self._stored += max(cur.rowcount, 0)
+
+    def change(self, change: BalanceChange, provider: str | None = None) -> None:
+        provider = provider or change.provenance.provider
+        stream = self._stream_id(provider, change.wallet, self._token_id(change.token),
+                                 change.token_account)
+        block = change.block
+        self._changes.append(
+            (stream, None if block.timestamp is None else to_us(block.timestamp),
+             block.number, block.index, block.transaction, block.hash,
+             str(change.balance.raw), change.balance.decimals,
+             self._provenance_id(change.provenance)))
+        if len(self._changes) >= _BATCH:
+            self.flush()
+
+    def clear(self, wallet: Wallet | None) -> int:
+        self.flush()
+        return super().clear(wallet)
 
     def _token_id(self, token: Token) -> int:
         key = (token.chain, token.address)
@@ -259,9 +298,15 @@ class PostgresStorage:
     @contextmanager
     def read(self) -> Iterator[_Reader]:
         """A consistent snapshot for several reads."""
-        with self._connection("read") as conn, conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            yield _PgReader(_sqlite_view(_Conn(conn)))
+        with self._connection("read") as conn:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                yield _PgReader(_sqlite_view(_Conn(conn)))
+            except BaseException:
+                with contextlib.suppress(Exception):  # a broken connection: the pool drops it
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("ROLLBACK")  # read only: nothing to commit
 
     @contextmanager
     def write(self, now: datetime) -> Iterator[_Writer]:
@@ -269,7 +314,9 @@ class PostgresStorage:
         and provenance, stored on their own, may stay)."""
         with self._connection("write") as side, self._connection("write") as conn, \
                 conn.transaction():
-            yield _PgWriter(_Conn(conn), _Conn(side), to_us(now))
+            writer = _PgWriter(_Conn(conn), _Conn(side), to_us(now))
+            yield writer
+            writer.flush()
 
     def claim(self, key: str, holder: str, seconds: float) -> bool:
         """Take or renew the claim on ``key`` for ``holder`` for ``seconds`` (by the

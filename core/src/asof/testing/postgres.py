@@ -1,4 +1,4 @@
-"""A real PostgreSQL server for the tests, started and stopped by the tests themselves.
+"""A throw-away PostgreSQL server for tests and benchmarks, started and stopped by them.
 
 ``initdb`` and ``pg_ctl`` come from the installed PostgreSQL (``pg_config --bindir``).
 The server listens on a free loopback port, trusts local connections (tests only) and
@@ -57,6 +57,8 @@ class PostgresServer:
                               cwd=self.root)
 
     def start(self) -> PostgresServer:
+        """Create the cluster and start the server (waiting until it accepts
+        connections)."""
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust",
                   "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C")
         options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -c fsync=off "
@@ -67,6 +69,7 @@ class PostgresServer:
         return self
 
     def stop(self) -> None:
+        """Stop the server and delete its directory."""
         try:
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast",
                       "-w", "stop")
@@ -74,6 +77,7 @@ class PostgresServer:
             shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, database: str = "postgres") -> str:
+        """The URL of one of the server's databases (user ``postgres``, no password)."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def database(self) -> str:
