@@ -80,9 +80,11 @@ def proving_spans(r: StorageReader, wallet: Wallet, token: Token,
                   axis: str) -> dict[str, list[Span]]:
     """Per provider, the merged ranges of its balance history that include every change
     of ``token`` (scope checked), on ``axis``."""
-    mentioned = r.mentioned(wallet, token)
+    covs = r.coverage(wallet, capability=Capability.BALANCE_HISTORY.value, axis=axis)
+    undeclared = any(cov.history_scope is None for cov in covs)
+    mentioned = r.mentioned(wallet, token) if undeclared else set()
     found: dict[str, list[Span]] = {}
-    for cov in r.coverage(wallet, capability=Capability.BALANCE_HISTORY.value, axis=axis):
+    for cov in covs:
         if not cov.proves(token, mentioned=cov.provider in mentioned):
             continue
         start, end = cov.bounds
