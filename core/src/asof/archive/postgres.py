@@ -205,39 +205,16 @@ class _PgWriter(_Writer):
         return found
 
     def _provenance_id(self, provenance: Provenance) -> int:
+        # The SQLite writer's (INSERT OR IGNORE, then SELECT), on the side connection.
+        main, self.conn = self.conn, _sqlite_view(self._side)
         try:
-            known = self._provenance_objects.get(provenance)
-        except TypeError:  # an echo holding something unhashable
-            known = None
-        if known is not None:
-            return known
-        text = _provenance_text(provenance)
-        found = self._provenance.get(text)
-        if found is None:
-            row = self._side.execute(
-                "INSERT INTO provenance (data) VALUES (?) ON CONFLICT DO NOTHING RETURNING id",
-                (text,)).fetchone()
-            if row is None:
-                row = self._side.execute(
-                    "SELECT id FROM provenance WHERE md5(data) = md5(?) AND data = ?",
-                    (text, text)).fetchone()
-            found = self._provenance[text] = int(_row(row, "provenance")[0])
-        with contextlib.suppress(TypeError):
-            self._provenance_objects[provenance] = found
-        return found
+            return super()._provenance_id(provenance)
+        finally:
+            self.conn = main
 
     def coverage(self, coverage: Coverage) -> None:
         self.conn.execute("SELECT pg_advisory_xact_lock(?)", (_COVERAGE_LOCK,))
         super().coverage(coverage)
-
-
-def _provenance_text(provenance: Provenance) -> str:
-    import json
-
-    from asof.wire import to_data
-
-    return json.dumps(to_data(provenance), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False)
 
 
 class PostgresStorage:
