@@ -4,11 +4,14 @@ on pulls, and copying an archive between backends."""
 from __future__ import annotations
 
 import json
+import string
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from asof.archive import Archive, Storage, archive_settings, open_archive
 from asof.archive.claims import claim_key, pull_claim
@@ -324,3 +327,58 @@ def test_the_schema_follows_sqlite_and_refuses_a_newer_one(pg_server: PostgresSe
         conn.execute("UPDATE asof_schema SET version = 99")
     with pytest.raises(ArchiveError, match="schema version 99, written by a newer asof"):
         PostgresStorage(url)
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "trio"])
+def test_a_killed_pull_resumes_on_postgresql_under_either_loop(
+        pg_server: PostgresServer, tmp_path: Path, loop: str) -> None:
+    import anyio
+
+    from asof.archive.pull import PullReport, pull
+    from asof.client import AsyncClient
+    from asof.errors import PluginError
+
+    from .history_plugin import HistoryProvider
+
+    url = pg_server.database()
+    query = history_query(at(1), at(31))
+
+    def run(plugin: HistoryProvider) -> PullReport:
+        async def main() -> PullReport:
+            archive = Archive(storage=PostgresStorage(url), clock=clock())
+            async with AsyncClient(plugins={plugin.name: plugin},
+                                   env={"HOME": str(tmp_path)}, archive=archive) as client:
+                return await pull(client, query)
+
+        return anyio.run(main, backend=loop)
+
+    first = HistoryProvider(pages=5, fail_at=3)
+    with pytest.raises(PluginError):
+        run(first)
+    second = HistoryProvider(pages=5)
+    report = run(second)
+    assert second.cursors == ["3", "4"]  # continued after the claim was released
+    assert (report.resumed, report.total_pages) == (True, 5)
+    with Archive(storage=PostgresStorage(url), clock=clock()) as archive:
+        found = archive.lookup_balance(balance_query(at(30)))
+        assert found is not None
+        assert found.amount.raw == 500
+
+
+@given(secret=st.text(alphabet=string.ascii_letters + string.digits + "-_.~", max_size=24),
+       scheme=st.sampled_from(["postgresql", "postgres", "mysql", "http", "sqlite"]))
+@settings(max_examples=60, deadline=None)
+def test_no_url_form_shows_its_password(secret: str, scheme: str) -> None:
+    password = "Pw9" + secret  # "Pw9" is in no message
+    url = f"{scheme}://me:{password}@db.example:5432/asof"
+    assert "Pw9" not in redact_url(url)
+    env = {"HOME": "/nonexistent", "ASOF_ARCHIVE_URL": url}
+    message = ""
+    try:
+        found = archive_settings(load_config(None, env=env))
+    except ConfigError as exc:
+        message = str(exc)
+    else:
+        assert found.url == url  # a PostgreSQL URL is kept for connecting, never printed
+    assert "Pw9" not in message
+    assert bool(message) == (scheme in ("mysql", "http", "sqlite"))
