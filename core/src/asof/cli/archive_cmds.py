@@ -324,9 +324,9 @@ def _size(size: int | None) -> str:
     return f"{size} bytes"
 
 
-@click.group("archive", short_help="Inspect or clear the archive.")
+@click.group("archive", short_help="Inspect, clear or copy the archive.")
 def archive() -> None:
-    """The embedded archive: where it is, what it holds, and clearing it."""
+    """The archive: where it is, what it holds, clearing it, copying it to another."""
 
 
 @archive.command("info")
