@@ -136,7 +136,8 @@ def test_a_second_puller_waits_for_the_first(pg_server: PostgresServer, loop: st
     order: list[str] = []
 
     async def second() -> None:
-        async with pull_claim(storage, query, poll=0.01):
+        async with pull_claim(storage, query, poll=0.01,
+                              on_wait=lambda: order.append("waiting")):
             order.append("second")
 
     async def main() -> None:
@@ -151,7 +152,7 @@ def test_a_second_puller_waits_for_the_first(pg_server: PostgresServer, loop: st
         anyio.run(main, backend=loop)
     finally:
         storage.close()
-    assert order == ["first", "second"]
+    assert order == ["waiting", "first", "second"]
 
 
 def test_renewing_a_claim_taken_over_stops_the_pull(pg_server: PostgresServer) -> None:
@@ -382,3 +383,34 @@ def test_no_url_form_shows_its_password(secret: str, scheme: str) -> None:
         assert found.url == url  # a PostgreSQL URL is kept for connecting, never printed
     assert "Pw9" not in message
     assert bool(message) == (scheme in ("mysql", "http", "sqlite"))
+
+
+def test_many_writers_share_a_small_pool_and_new_tokens(pg_server: PostgresServer) -> None:
+    import threading
+
+    from asof.records import Token
+
+    tokens = [Token(chain="solana", address=f"Mint{n + 1}" + "1" * 38, standard="spl",
+                    decimals=6) for n in range(4)]
+    errors: list[BaseException] = []
+    with Archive(storage=PostgresStorage(pg_server.database(), pool_size=2),
+                 clock=clock()) as archive:
+
+        def write(n: int) -> None:
+            try:
+                # every writer brings the same new tokens, in its own order
+                order = tokens[n % 4:] + tokens[:n % 4]
+                archive.add([change(at(1) + timedelta(minutes=n), n, token=t,
+                                    account=f"Acc{n}" + "1" * 38) for t in order])
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not errors
+        assert archive.info().counts["changes"] == 8 * 4
+        with archive.storage.read() as r:
+            assert all(r.token(t) == t for t in tokens)

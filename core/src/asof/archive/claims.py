@@ -48,17 +48,21 @@ def holder_name() -> str:
 
 @asynccontextmanager
 async def pull_claim(storage: Storage, query: HistoryQuery, *,
-                     seconds: float = DEFAULT_SECONDS,
-                     poll: float = 0.25) -> AsyncIterator[Callable[[], None]]:
+                     seconds: float = DEFAULT_SECONDS, poll: float = 0.25,
+                     on_wait: Callable[[], None] | None = None,
+                     ) -> AsyncIterator[Callable[[], None]]:
     """Hold the claim on pulling ``query`` for the block (waiting for another holder
-    first); yields ``renew``, which extends it and raises
-    :class:`~asof.errors.ArchiveError` when another holder took it over meanwhile."""
+    first; ``on_wait`` is called once when it must); yields ``renew``, which extends it
+    and raises :class:`~asof.errors.ArchiveError` when another holder took it over
+    meanwhile."""
     key = claim_key(query)
     holder = holder_name()
     waited = False
     while not storage.claim(key, holder, seconds):
         if not waited:
             log.info("another process is pulling this history; waiting for it")
+            if on_wait is not None:
+                on_wait()
             waited = True
         await anyio.sleep(poll)
 

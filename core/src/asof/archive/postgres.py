@@ -127,7 +127,30 @@ class _Conn:
             cur.executemany(translate(sql), [tuple(r) for r in rows])
 
 
-def _sqlite_view(conn: _Conn) -> sqlite3.Connection:
+class _Rows:
+    """The rows of one statement, fetched."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
+
+    def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+
+class _Autocommit:
+    """Statements on their own, each on a connection of ``pool`` held for it alone
+    (so a writer never holds two connections of the main pool at once)."""
+
+    def __init__(self, pool: ConnectionPool[Any]) -> None:
+        self.pool = pool
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> _Rows:
+        with self.pool.connection() as conn:
+            cur = conn.execute(translate(sql), tuple(args))
+            return _Rows(cur.fetchall() if cur.description is not None else [])
+
+
+def _sqlite_view(conn: _Conn | _Autocommit) -> sqlite3.Connection:
     # _Conn offers the part of sqlite3.Connection that _Reader and _Writer call.
     return cast("sqlite3.Connection", conn)
 
@@ -141,7 +164,7 @@ class _PgWriter(_Writer):
     """The SQLite writer, with tokens and provenance stored on a side connection in
     autocommit mode and coverage merged under an advisory lock."""
 
-    def __init__(self, conn: _Conn, side: _Conn, now_us: int) -> None:
+    def __init__(self, conn: _Conn, side: _Autocommit, now_us: int) -> None:
         super().__init__(_sqlite_view(conn), now_us)
         self._side = side
         self._pg = conn
@@ -222,7 +245,8 @@ class PostgresStorage:
 
     ``url`` is a libpq connection URL (``postgresql://user:password@host:5432/asof``);
     the password is never shown (:attr:`name` leaves it out). ``pool_size`` bounds the
-    connections this process opens (each write uses two).
+    connections of reads and writes this process opens (each uses one at a time);
+    tokens and provenance use up to two more, one statement at a time.
     """
 
     def __init__(self, url: str, *, pool_size: int = 8) -> None:
@@ -245,8 +269,12 @@ class PostgresStorage:
         except psycopg.Error as exc:
             raise ArchiveError(f"cannot open archive {self._name}: {_message(exc)}") from None
         self._pool: ConnectionPool[Any] = ConnectionPool(
-            url, min_size=1, max_size=max(2, pool_size), open=True,
+            url, min_size=1, max_size=max(1, pool_size), open=True,
             kwargs={"autocommit": True}, name="asof-archive")
+        # Tokens and provenance: one statement at a time, never waiting on the main pool.
+        self._side = _Autocommit(ConnectionPool(
+            url, min_size=1, max_size=2, open=True, kwargs={"autocommit": True},
+            name="asof-archive-side"))
 
     @property
     def name(self) -> str:
@@ -258,8 +286,9 @@ class PostgresStorage:
         return {"backend": "postgresql", "server": f"PostgreSQL {self._server}"}
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
         self._pool.close()
+        self._side.pool.close()
 
     @contextmanager
     def _connection(self, what: str) -> Iterator[psycopg.Connection[Any]]:
@@ -289,9 +318,8 @@ class PostgresStorage:
     def write(self, now: datetime) -> Iterator[_Writer]:
         """One write transaction: everything inside is stored, or nothing is (tokens
         and provenance, stored on their own, may stay)."""
-        with self._connection("write") as side, self._connection("write") as conn, \
-                conn.transaction():
-            writer = _PgWriter(_Conn(conn), _Conn(side), to_us(now))
+        with self._connection("write") as conn, conn.transaction():
+            writer = _PgWriter(_Conn(conn), self._side, to_us(now))
             yield writer
             writer.flush()
 

@@ -55,6 +55,7 @@ async def pull(
     restart: bool = False,
     on_page: Callable[[str, Page[Any]], None] | None = None,
     claim_seconds: float = DEFAULT_SECONDS,
+    on_wait: Callable[[], None] | None = None,
 ) -> PullReport:
     """Fetch every page of ``query`` into the client's archive.
 
@@ -62,14 +63,15 @@ async def pull(
     with its own); ``restart`` forgets any earlier run and fetches from the first page.
     ``on_page`` is called after each page is stored (progress). While it runs, the
     pull holds the archive's claim on ``query`` (see :mod:`asof.archive.claims`,
-    ``claim_seconds`` its expiry): another process pulling the same query waits, then
-    finds it complete.
+    ``claim_seconds`` its expiry): another process pulling the same query waits
+    (``on_wait`` is called when this one must), then finds it complete.
     """
     archive = client.archive
     if not isinstance(archive, Archive):
         raise ArchiveError("the archive is disabled: enable it ([archive] enabled = true, "
                            "or unset ASOF_ARCHIVE_ENABLED) to sync")
-    async with pull_claim(archive.storage, query, seconds=claim_seconds) as renew:
+    async with pull_claim(archive.storage, query, seconds=claim_seconds,
+                          on_wait=on_wait) as renew:
         return await _pull(client, archive, query, provider, restart, on_page, renew)
 
 

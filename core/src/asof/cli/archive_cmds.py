@@ -142,8 +142,12 @@ def sync(
                 bar.update(description=f"sync {wallet} from {name}")
                 bar.advance(len(page.items))
 
+            def on_wait() -> None:
+                bar.update(description=f"sync {wallet}: waiting for another process "
+                           "pulling it")
+
             return await pull(client, query, provider=provider, restart=restart,
-                              on_page=on_page)
+                              on_page=on_page, on_wait=on_wait)
 
     report = run_client(state, run)
     span = f"{_when(start)} to {'now' if end is None else format_cell(end)}"
