@@ -59,6 +59,8 @@ class Capability(StrEnum):
     BALANCE_HISTORY = "balance_history"  #: every balance change of a wallet in a range
     HOLDINGS_HISTORY = "holdings_history"  #: USD value of wallets on a time grid
     ACCOUNT_LEDGER = "account_ledger"  #: balance events of an exchange account
+    PORTFOLIO_AT = "portfolio_at"  #: every token one wallet held at one moment
+    PRICE_AT = "price_at"  #: one token's price in USD at one moment
 
     def __str__(self) -> str:
         return self.value

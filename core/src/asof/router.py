@@ -358,6 +358,14 @@ class Router:
         error.__cause__ = last
         return error
 
+    async def ask(self, chain: str, capability: Capability, hook: str, expected: type[Any],
+                  **arguments: Any) -> tuple[str, Any]:
+        """Await ``hook`` of the providers on the route of (``chain``, ``capability``), the
+        archive step aside, until one answers; the provider's name and its answer.
+        Raises :class:`~asof.errors.NoRoute` when none does."""
+        route, names = self._providers(chain, capability)
+        return await self._first_answer(route, names, hook, expected, **arguments)
+
     async def balance_at(self, query: BalanceQuery) -> BalanceAt:
         """Answer a balance query by its route: the archive where it proves the answer,
         else the first provider that can. With no provider left, the error says what
