@@ -16,6 +16,7 @@ from decimal import Decimal
 import attrs
 
 from asof.errors import InputError
+from asof.exact import multiply
 from asof.points import format_time
 from asof.records import Amount, Provenance, Token
 
@@ -94,4 +95,4 @@ def valuation(amount: Amount, price: Price | None, tolerance: timedelta = DEFAUL
         return Valuation(currency="usd", value=None, price=price,
                          note="the token's decimals are unknown, so the amount has no "
                          "human value to price")
-    return Valuation(currency="usd", value=human * price.usd, price=price)
+    return Valuation(currency="usd", value=multiply(human, price.usd), price=price)

@@ -23,6 +23,7 @@ from asof.cli.common import (
     stderr_console,
     stdout_console,
 )
+from asof.cli.portfolio_cmds import valuation_view, value_option
 from asof.errors import InputError
 from asof.queries import BalanceQuery
 from asof.records import BalanceAt, Capability, ChainSupport, Point, Wallet
@@ -30,6 +31,7 @@ from asof.tokens import resolve_token
 
 if TYPE_CHECKING:
     from asof.client import AsyncClient
+    from asof.prices import Valuation
     from asof.router import Route
 
 __all__ = ["COMMANDS", "balance_at", "chains", "plugins", "route"]
@@ -353,9 +355,11 @@ def balance_view(answer: BalanceAt) -> dict[str, Any]:
 @click.option("--at", "at", type=POINT, required=True,
               help="The moment: a time or date (UTC unless an offset is given), epoch "
               "seconds, or slot:N / block:N.")
+@value_option
 @output_option
 @pass_state
-def balance_at(state: CliState, wallet: Wallet, token: str, at: Point) -> None:
+def balance_at(state: CliState, wallet: Wallet, token: str, at: Point,
+               value: str | None = None) -> None:
     """A wallet's balance of one token as of a moment.
 
     TOKEN is an address or mint, or a symbol from the built-in registry (the native
@@ -371,12 +375,15 @@ def balance_at(state: CliState, wallet: Wallet, token: str, at: Point) -> None:
     """
     resolved = resolve_token(wallet.chain, token)
 
-    async def ask(client: AsyncClient) -> BalanceAt:
-        return await client.balance_at(wallet, resolved, at)
+    async def ask(client: AsyncClient) -> tuple[BalanceAt, Valuation | None]:
+        found = await client.balance_at(wallet, resolved, at)
+        return found, None if value is None else await client.value(found)
 
-    answer = run_client(state, ask)
+    answer, valued = run_client(state, ask)
     if state.format == "table":
-        emit(state, balance_view(answer))
+        emit(state, {**balance_view(answer), **valuation_view(valued)})
+    elif valued is not None:
+        emit(state, {"balance": answer, "valuation": valued})
     else:
         emit(state, answer)
 
