@@ -455,9 +455,10 @@ class FakeArchive:
 @pytest.mark.parametrize(
     ("plugins", "summary"),
     [
-        ("memo", "the archive answers balance_at on solana where it covers the query, "
-                 "otherwise memo"),
-        ("", "only the archive can answer balance_at on solana, where it covers the query"),
+        ("memo", "the archive answers balance_at on solana where its coverage proves the "
+                 "answer, otherwise memo"),
+        ("", "only the archive can answer balance_at on solana, where its coverage proves "
+             "the answer"),
     ],
 )
 def test_route_with_the_archive_first(env: dict[str, str], plugins: str, summary: str) -> None:

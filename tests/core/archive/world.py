@@ -174,12 +174,15 @@ class World:
 
 
 def config_file(folder: Path, *, archive: Path | None, text: str = "") -> Path:
-    """A configuration file: one attempt per call, the archive at ``archive`` (off when
-    ``None``)."""
+    """A configuration file: one attempt per call, no rate limit (the server is fake),
+    the archive at ``archive`` (off when ``None``)."""
     path = folder / "asof.toml"
     archived = (f'[archive]\npath = "{archive}"\n' if archive is not None
                 else "[archive]\nenabled = false\n")
-    path.write_text(f"[asof]\nattempts = 1\n\n{archived}\n{text}\n", encoding="utf-8")
+    unlimited = "".join(f'[providers.{name}]\nrate_limit = "off"\n\n'
+                        for name in ("allium", "helius"))
+    path.write_text(f"[asof]\nattempts = 1\n\n{archived}\n{unlimited}{text}\n",
+                    encoding="utf-8")
     return path
 
 

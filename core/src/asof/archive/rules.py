@@ -39,7 +39,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from asof.archive.backend import StorageReader, StoredAnswer
-from asof.archive.coverage import Coverage, Span, find_span, merge_spans, to_us
+from asof.archive.coverage import Coverage, Span, find_span, from_us, merge_spans, to_us
 from asof.archive.series import Anchor, Known, Row, sweep
 from asof.chains import resolve_chain
 from asof.derive import balance_from_changes, balance_from_ledger
@@ -319,8 +319,6 @@ def series(r: StorageReader, wallet: Wallet, token: Token,
            positions: Sequence[int]) -> list[BalanceAt | None]:
     """The proven balance at each of ``positions`` (ascending microseconds), by the same
     rules as :func:`balance` at each point."""
-    from asof.archive.coverage import from_us
-
     known = r.token(token) or token
     stored = r.answers(wallet, known)
     points = [Point(time=from_us(p)) for p in positions]
@@ -414,10 +412,17 @@ def explain(r: StorageReader, wallet: Wallet, token: Token, point: Point) -> lis
     return lines
 
 
+def _bound(cov: Coverage, pos: int) -> str:
+    if cov.axis == "time":
+        return from_us(pos).isoformat().replace("+00:00", "Z")
+    return f"block {pos}"
+
+
 def _coverage_line(cov: Coverage, token: Token, point: Point, mentioned: bool) -> str:
     start, end = cov.bounds
-    what = (f"{cov.provider} history {'from the beginning' if start is None else 'window'}"
-            f" {cov.axis} [{'-' if start is None else start}, {end})")
+    span = (f"from the beginning to {_bound(cov, end)}" if start is None
+            else f"window {_bound(cov, start)} to {_bound(cov, end)}")
+    what = f"{cov.provider} history {span}"
     scope = cov.history_scope
     if not cov.proves(token, mentioned=mentioned):
         if cov.scope not in ("*", token.address):

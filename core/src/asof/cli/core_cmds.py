@@ -292,9 +292,10 @@ def _route_summary(found: Route, archive: bool, first: str | None,
     if first is None and not archive:
         return f"no provider can answer {what}"
     if first is None:
-        return f"only the archive can answer {what}, where it covers the query"
+        return f"only the archive can answer {what}, where its coverage proves the answer"
     if archive:
-        return f"the archive answers {what} where it covers the query, otherwise {first}"
+        return (f"the archive answers {what} where its coverage proves the answer, "
+                f"otherwise {first}")
     return f"{first} answers {what}"
 
 

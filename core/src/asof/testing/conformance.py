@@ -74,6 +74,7 @@ __all__ = [
     "check_balance_answer",
     "check_error",
     "check_history_pages",
+    "check_history_scope",
     "check_hooks",
     "check_provider_info",
     "check_requests",
@@ -258,6 +259,33 @@ def check_history_pages(
                 assert query.end is None or when < query.end, f"item at {when} not before end"
 
 
+def check_history_scope(pages: Sequence[Page[Any]], query: HistoryQuery,
+                        support: ChainSupport) -> None:
+    """The records of a balance history agree with the declared
+    :class:`~asof.records.HistoryScope`: no record of a token the scope leaves out (the
+    native coin, another standard, an unlisted token), a token account on every Solana
+    token record when every token account is declared, and a scope that covers
+    something. An undeclared scope passes (the archive treats it conservatively)."""
+    scope = support.history_scope
+    if scope is None or query.capability is not Capability.BALANCE_HISTORY:
+        return
+    assert scope.tokens or scope.native or scope.standards is None or scope.standards, (
+        f"{support.provider} declares a history scope on {support.chain} that covers nothing")
+    solana = support.chain == "solana"
+    for page in pages:
+        for item in page.items:
+            if not isinstance(item, BalanceChange):
+                continue
+            token = item.token
+            assert scope.covers(token), (
+                f"a {token.standard} record of {token.address} is outside the declared "
+                f"history scope ({scope.describe()})")
+            if solana and scope.token_accounts == "all" and not token.is_native:
+                assert item.token_account, (
+                    f"a record of {token.address} names no token account, but every "
+                    "token account is declared")
+
+
 def _item_time(item: Any) -> datetime | None:
     if isinstance(item, BalanceChange):
         return item.block.timestamp
@@ -429,6 +457,10 @@ class ProviderConformance:
                     seen.add(page.cursor)
                     cursor = page.cursor
             check_history_pages(pages, case.query, self.provider, now=FIXED_NOW)
+            for support in check_supported_chains(self.plugin, self.provider):
+                if support.chain == case.query.chain and \
+                        case.query.capability in support.capabilities:
+                    check_history_scope(pages, case.query, support)
             check_requests(mock, info)
 
     # -- errors ---------------------------------------------------------------------
