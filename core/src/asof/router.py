@@ -223,6 +223,8 @@ class Router:
         cap = Capability(capability)
         preferred = self.config.route_preference(chain_name, cap.value)
         serving = list(self._table.get((chain_name, cap), []))
+        if cap is Capability.PORTFOLIO_AT:
+            serving.extend(self._portfolio_sources(chain_name, serving))
 
         def order(support: ChainSupport) -> tuple[int, int, int, str]:
             name = support.provider
@@ -260,6 +262,19 @@ class Router:
                 steps.append(RouteStep(provider=status.name, usable=False,
                                        reason=f"{status.state}: {status.error}"))
         return Route(chain=chain_name, capability=cap, steps=tuple(steps))
+
+    def _portfolio_sources(self, chain: str, direct: Sequence[ChainSupport]
+                           ) -> list[ChainSupport]:
+        """Where the core derives a portfolio (see :mod:`asof.portfolio.answer`): the
+        chain's ``balance_history`` providers, else its ``balance_at`` ones, each marked
+        as deriving ``portfolio_at``."""
+        named = {s.provider for s in direct}
+        for source in (Capability.BALANCE_HISTORY, Capability.BALANCE_AT):
+            found = [attrs.evolve(s, derived=(*s.derived, Capability.PORTFOLIO_AT))
+                     for s in self._table.get((chain, source), []) if s.provider not in named]
+            if found:
+                return found
+        return []
 
     # -- calling providers ------------------------------------------------------------
 

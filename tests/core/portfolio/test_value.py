@@ -159,3 +159,18 @@ def test_balance_at_with_value(tmp_path: Path) -> None:
     expected = Decimal(truth(w, AT)[USDC.address]).scaleb(-6) * Decimal("0.99991")
     line = next(line for line in result.stdout.splitlines() if line.startswith("usd"))
     assert line.split()[1] == format(expected, "f")
+
+
+def test_allium_holdings_are_labelled_as_its_own_valuation(tmp_path: Path) -> None:
+    w, prices = world(), Prices()
+
+    async def go() -> None:
+        async with make(w, prices, tmp_path) as c:
+            points = [p async for p in c.holdings(W, start="2025-02-01", end="2025-02-03",
+                                                  granularity="1d")]
+        assert points
+        for point in points:
+            assert any("Allium's own valuation" in c for c in point.provenance.caveats)
+        assert prices.log == []  # asof's prices are not mixed into the provider's series
+
+    anyio.run(go)

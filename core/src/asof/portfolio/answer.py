@@ -53,7 +53,8 @@ async def answer_portfolio(router: Router, query: PortfolioQuery,
 
 async def _direct(router: Router, query: PortfolioQuery) -> Portfolio | None:
     route = router.route(query.chain, Capability.PORTFOLIO_AT)
-    if not any(not s.archive for s in route.usable):
+    if not any(s.support is not None and Capability.PORTFOLIO_AT not in s.support.derived
+               for s in route.usable if not s.archive):
         return None
     try:
         _, answer = await router.ask(query.chain, Capability.PORTFOLIO_AT, "portfolio_at",
