@@ -32,6 +32,7 @@ from asof.plugins import PluginSet, PluginStatus, load_plugins
 from asof.points import PointLike, TimeLike, parse_point, parse_time
 from asof.queries import BalanceQuery, HistoryQuery
 from asof.records import (
+    Amount,
     BalanceAt,
     BalanceChange,
     Capability,
@@ -318,8 +319,14 @@ class AsyncClient:
     async def value(self, answer: BalanceAt) -> Valuation:
         """The USD value of a balance answer at its requested moment: its amount times
         the price at that moment, or no value and why."""
+        return await self.value_at(answer.token, answer.amount, answer.requested)
+
+    async def value_at(self, token: Token, amount: Amount, at: PointLike) -> Valuation:
+        """The USD value of ``amount`` of ``token`` at ``at``: the amount times the
+        price at that moment (within ``[portfolio] price_tolerance``), or no value and
+        why."""
         from asof.portfolio.answer import PriceBook
         from asof.portfolio.settings import portfolio_settings
 
         book = PriceBook(self.router, portfolio_settings(self.config.portfolio).tolerance)
-        return await book.valuation(answer.token, answer.amount, answer.requested)
+        return await book.valuation(token, amount, parse_point(at, field="at"))

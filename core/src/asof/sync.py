@@ -31,6 +31,7 @@ from asof.plugins import PluginStatus
 from asof.points import PointLike, TimeLike
 from asof.queries import HistoryQuery
 from asof.records import (
+    Amount,
     BalanceAt,
     BalanceChange,
     Capability,
@@ -255,5 +256,13 @@ class Client:
 
         async def run() -> Valuation:
             return await self._async.value(answer)
+
+        return self._call(run)
+
+    def value_at(self, token: Token, amount: Amount, at: PointLike) -> Valuation:
+        """See :meth:`AsyncClient.value_at`."""
+
+        async def run() -> Valuation:
+            return await self._async.value_at(token, amount, at)
 
         return self._call(run)

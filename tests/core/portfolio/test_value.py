@@ -174,3 +174,49 @@ def test_allium_holdings_are_labelled_as_its_own_valuation(tmp_path: Path) -> No
         assert prices.log == []  # asof's prices are not mixed into the provider's series
 
     anyio.run(go)
+
+
+def test_series_points_are_each_valued_at_their_own_moment(tmp_path: Path) -> None:
+    from asof.archive import Archive
+    from asof.testing.client import load_plugin
+    from tests.core.archive.helpers import at, change, clock, covered
+
+    config = tmp_path / "asof.toml"
+    config.write_text('[asof]\nattempts = 1\n[archive]\npath = "archive.sqlite"\n')
+    with Archive(tmp_path / "archive.sqlite", clock=clock()) as archive:
+        archive.add([covered(at(2), at(31)), change(at(3), 1_500_000), change(at(5), 2)])
+    # USDC's model price moves every day; one data point 10 minutes after each midnight
+    daily = {at(d): Decimal(f"0.99{d}") for d in range(1, 7)}
+    log: list[str] = []
+
+    def handler(request: Request) -> Response:
+        log.append(request.url.path)
+        moment = datetime.fromtimestamp(int(request.url.path.split("/")[3]), UTC)
+        coin = request.url.path.split("/", 4)[4]
+        price = daily.get(moment)
+        if price is None:
+            return Response(200, json={"coins": {}})
+        stamp = int((moment + timedelta(minutes=10)).timestamp())
+        body = f'{{"coins": {{"{coin}": {{"price": {price}, "timestamp": {stamp}}}}}}}'
+        return Response(200, content=body.encode(),
+                        headers={"content-type": "application/json"})
+
+    def factory(_state: CliState) -> AsyncClient:
+        return AsyncClient(config, http_transport=MockTransport(handler),
+                           plugins={"defillama": load_plugin("defillama")}, archive=False)
+
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "series", str(W), "USDC", "--from", "2025-03-01",
+              "--to", "2025-03-06", "--value", "usd", "--format", "json"],
+        obj=CliState(config=str(config), client_factory=factory))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    raws = [None, 0, 1_500_000, 1_500_000, 2]
+    assert [None if r["raw"] is None else int(r["raw"]) for r in data] == raws
+    for day_, (row, raw) in enumerate(zip(data, raws, strict=True), start=1):
+        if raw is None:
+            assert row.get("usd") is None  # not covered: no amount, no value
+            continue
+        assert Decimal(row["usd"]) == Decimal(raw).scaleb(-6) * daily[at(day_)]
+        assert row["price time"].startswith(f"2025-03-0{day_}T00:10:00")
+    assert len(log) == 4  # the uncovered point is not priced

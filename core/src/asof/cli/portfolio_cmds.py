@@ -17,9 +17,12 @@ from asof.cli.common import (
     run_client,
 )
 from asof.frames import rows
-from asof.records import Point, Wallet
+from asof.records import Point, Token, Wallet
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from asof.archive.series import SeriesPoint
     from asof.client import AsyncClient
     from asof.portfolio import Holding, Portfolio
     from asof.prices import Valuation
@@ -47,6 +50,19 @@ def valuation_view(valued: Valuation | None) -> dict[str, Any]:
     if valued.note:
         view["no value"] = valued.note
     return view
+
+
+def value_series(state: CliState, token: Token, points: Sequence[SeriesPoint],
+                 rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Series rows with each point valued at the price at that point's time (a point
+    the archive does not cover has no amount and so no value)."""
+
+    async def price_all(client: AsyncClient) -> list[Valuation | None]:
+        return [None if p.amount is None else await client.value_at(token, p.amount, p.time)
+                for p in points]
+
+    valued = run_client(state, price_all)
+    return [{**row, **valuation_view(found)} for row, found in zip(rows, valued, strict=True)]
 
 
 def _amount(holding: Holding) -> str:
