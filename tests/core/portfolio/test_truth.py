@@ -151,3 +151,53 @@ def test_two_wallets_two_portfolios(tmp_path: Path) -> None:
         assert {h.token.address: h.amount.raw for h in second.holdings} == {USDC.address: 5}
 
     anyio.run(go)
+
+
+def test_a_second_portfolio_comes_from_the_archive_unchanged(tmp_path: Path) -> None:
+    from asof.archive import Archive
+    from tests.core.archive.test_truth import NOW
+    from tests.core.archive.world import frozen
+
+    w = world()
+
+    async def go() -> None:
+        archive = Archive(tmp_path / "a.sqlite", clock=frozen(NOW))
+        async with make_client(w, tmp_path, ["allium"], archive=archive) as c:
+            (live,) = await c.portfolio(W, at=AT)
+            calls = w.calls("/api/")
+            (stored,) = await c.portfolio(W, at=AT)
+            (earlier,) = await c.portfolio(W, at="2025-02-04")
+        assert w.calls("/api/") == calls  # both later answers from the archive
+        assert calls > 0
+        assert {h.token.address: h.amount.raw for h in stored.holdings} == truth(w, AT)
+        assert {h.token.address: h.amount.raw for h in earlier.holdings} == \
+            truth(w, datetime(2025, 2, 4, tzinfo=UTC))
+        assert stored.provenance.archived
+        assert not live.provenance.archived
+        assert [h.token.address for h in stored.holdings] == \
+            [h.token.address for h in live.holdings]
+
+    anyio.run(go)
+
+
+def test_the_offline_example_against_its_own_records() -> None:
+    examples = Path(__file__).resolve().parents[3] / "examples"
+    wallet = "solana:ExampLeWa11et1111111111111111111111111111111"
+    last: dict[tuple[str, str], tuple[str, int]] = {}
+    for line in (examples / "example-wallet.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if record["kind"] == "balance_change" and record["block"]["timestamp"] <= \
+                "2025-03-01T00:00:00Z":
+            key = (record["token"]["address"], record["token_account"])
+            stamp = record["block"]["timestamp"]
+            if key not in last or stamp >= last[key][0]:
+                last[key] = (stamp, int(record["balance"]["raw"]))
+    expected: dict[str, int] = {}
+    for (address, _), (_, raw) in last.items():
+        expected[address] = expected.get(address, 0) + raw
+    result = CliRunner().invoke(cli, ["--config", str(examples / "asof.toml"), "portfolio",
+                                      wallet, "--at", "2025-03-01", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (doc,) = json.loads(result.stdout)
+    assert {h["token"]["address"]: int(h["amount"]["raw"]) for h in doc["holdings"]} == \
+        {a: r for a, r in expected.items() if r}

@@ -10,6 +10,7 @@ from asof.cli.common import (
     POINT,
     WALLET,
     CliState,
+    Column,
     emit,
     format_cell,
     output_option,
@@ -75,7 +76,8 @@ def _row(portfolio: Portfolio, holding: Holding, valued: bool) -> dict[str, Any]
     token = holding.token
     row: dict[str, Any] = {
         "wallet": str(portfolio.wallet),
-        "token": f"{token.symbol} {token.address}" if token.symbol else token.address,
+        "symbol": token.symbol or "?",
+        "address": token.address,
         "amount": _amount(holding),
         "raw": str(holding.amount.raw),
         "decimals": holding.amount.decimals,
@@ -88,6 +90,12 @@ def _row(portfolio: Portfolio, holding: Holding, valued: bool) -> dict[str, Any]
         row.update({k: v for k, v in valuation_view(holding.valuation).items()
                     if k != "no value"})
     return row
+
+
+_COLUMNS: list[Column] = [("token", "symbol"), ("address", "address"), ("amount", "amount"),
+                          ("raw", "raw"), ("accounts", "accounts"), ("provider", "provider")]
+_VALUE_COLUMNS: list[Column] = [("usd", "usd"), ("price", "price"),
+                                ("price time", "price time")]
 
 
 def _notes(portfolio: Portfolio, valued: bool) -> list[str]:
@@ -136,7 +144,9 @@ def portfolio(state: CliState, wallets: tuple[Wallet, ...], at: Point, include_z
     found = run_client(state, ask)
     valued = value is not None
     if state.format == "table":
-        emit(state, [_row(p, h, valued) for p in found for h in p.holdings])
+        for held in found:  # one table per wallet, titled with it
+            emit(state, [_row(held, h, valued) for h in held.holdings], columns=_COLUMNS
+                 + (_VALUE_COLUMNS if valued else []), title=str(held.wallet))
     elif state.format == "csv":
         emit(state, rows(found))
     else:

@@ -21,9 +21,10 @@ from datetime import timedelta
 
 import attrs
 
+from asof.archive.coverage import ALL
 from asof.chains import resolve_chain
 from asof.errors import NoRoute, RetryableError
-from asof.portfolio.derive import holdings_from_changes, scope_gaps
+from asof.portfolio.derive import holdings_from_changes, named, scope_gaps
 from asof.portfolio.records import Holding, Portfolio
 from asof.portfolio.settings import PortfolioSettings
 from asof.prices import Price, Valuation, valuation
@@ -69,15 +70,72 @@ async def _direct(router: Router, query: PortfolioQuery) -> Portfolio | None:
 
 
 async def _derived(router: Router, query: PortfolioQuery) -> Portfolio:
+    stored = _from_archive(router, query)
+    if stored is not None:
+        return stored
     history = router.route(query.chain, Capability.BALANCE_HISTORY)
     if any(not s.archive for s in history.usable):
         return await _from_history(router, query)
     balances = router.route(query.chain, Capability.BALANCE_AT)
     if any(not s.archive for s in balances.usable):
         return await _from_known_tokens(router, query)
+    reasons = {s.provider: s.reason for route in (history, balances) for s in route.steps
+               if not s.usable and not s.reason.startswith("does not serve")}
+    if router.archive is not None:
+        reasons[ARCHIVE] = ("holds no balance history of the wallet from its beginning "
+                            "(or with opening balances) up to the point; `asof sync "
+                            f"{query.wallet}` would supply it")
     raise NoRoute(f"no provider can answer portfolio_at on {query.chain}: none serves it "
                   "directly, nor a balance history or balance_at to derive it from",
-                  reasons=[(s.provider, s.reason) for s in history.steps if not s.usable])
+                  reasons=sorted(reasons.items()))
+
+
+def _from_archive(router: Router, query: PortfolioQuery) -> Portfolio | None:
+    """The portfolio from the archive alone, where it proves it: a stored balance
+    history covering the point from the wallet's beginning or with opening balances
+    (so every token held is mentioned in it), and every token's balance proven by the
+    archive's own rules (``lookup_balance``). ``None`` otherwise."""
+    archive, point = router.archive, query.point
+    coverage = getattr(archive, "coverage", None)
+    if archive is None or not callable(coverage) or point.time is None:
+        return None
+    moment = point.time
+    spans = [c for c in coverage(query.wallet)
+             if c.capability is Capability.BALANCE_HISTORY and c.scope == ALL
+             and c.end is not None and moment < c.end
+             and (c.start is None or (c.start <= moment and c.history_scope is not None
+                                      and c.history_scope.opening_balances))]
+    for span in spans:
+        items = archive.lookup_history(HistoryQuery(
+            capability=Capability.BALANCE_HISTORY, wallets=(query.wallet,),
+            start=span.start, end=min(moment + timedelta(seconds=1), span.end)))
+        if items is None:
+            continue
+        tokens = {c.token.address: c.token for c in items
+                  if isinstance(c, BalanceChange) and c.wallet == query.wallet}
+        holdings: list[Holding] = []
+        for token in (tokens[a] for a in sorted(tokens)):
+            answer = archive.lookup_balance(BalanceQuery(wallet=query.wallet, token=token,
+                                                         point=point))
+            if answer is None:
+                break  # a balance the archive cannot prove: ask a provider instead
+            if answer.amount.raw != 0 or query.include_zero:
+                accounts = sorted({c.token_account for c in items
+                                   if isinstance(c, BalanceChange)
+                                   and c.token.address == token.address
+                                   and c.token_account is not None})
+                holdings.append(Holding(wallet=query.wallet, token=named(answer.token),
+                                        amount=answer.amount, as_of=answer.as_of,
+                                        provenance=answer.provenance,
+                                        token_accounts=tuple(accounts)))
+        else:
+            provenance = Provenance(provider=span.provider, derived=True, archived=True,
+                                    source="the archive's stored balance history")
+            return Portfolio(wallet=query.wallet, requested=point, holdings=tuple(holdings),
+                             provenance=provenance,
+                             may_miss=scope_gaps(span.history_scope, query.chain,
+                                                 span.provider))
+    return None
 
 
 async def _from_history(router: Router, query: PortfolioQuery) -> Portfolio:

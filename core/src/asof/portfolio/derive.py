@@ -18,14 +18,14 @@ from asof.portfolio.records import Holding
 from asof.records import BalanceChange, HistoryScope, Point, Provenance, Token, Wallet
 from asof.tokens import known_tokens
 
-__all__ = ["holdings_from_changes", "scope_gaps"]
+__all__ = ["holdings_from_changes", "named", "scope_gaps"]
 
 #: The fungible token standards of each family: a scope listing all of them misses none.
 _FUNGIBLE: dict[Family, set[str]] = {Family.SOLANA: {"spl", "token-2022"},
                                      Family.EVM: {"erc20"}}
 
 
-def _named(token: Token) -> Token:
+def named(token: Token) -> Token:
     """The token with the registry's symbol (and decimals) when the source gave none."""
     if token.symbol is not None and token.decimals is not None:
         return token
@@ -61,7 +61,7 @@ def holdings_from_changes(
             tokens[change.token.address] = change.token
     found: list[Holding] = []
     for address in sorted(by_token):
-        token = _named(tokens[address])
+        token = named(tokens[address])
         amount, as_of = balance_from_changes(by_token[address], point,
                                              decimals=token.decimals)
         if amount.raw == 0 and not include_zero:
