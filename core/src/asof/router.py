@@ -374,11 +374,15 @@ class Router:
         return error
 
     async def ask(self, chain: str, capability: Capability, hook: str, expected: type[Any],
-                  **arguments: Any) -> tuple[str, Any]:
+                  *, providers: Sequence[str] | None = None, **arguments: Any
+                  ) -> tuple[str, Any]:
         """Await ``hook`` of the providers on the route of (``chain``, ``capability``), the
-        archive step aside, until one answers; the provider's name and its answer.
-        Raises :class:`~asof.errors.NoRoute` when none does."""
+        archive step aside (only ``providers`` among them, when given), until one
+        answers; the provider's name and its answer. Raises
+        :class:`~asof.errors.NoRoute` when none does."""
         route, names = self._providers(chain, capability)
+        if providers is not None:
+            names = [name for name in names if name in providers]
         return await self._first_answer(route, names, hook, expected, **arguments)
 
     async def balance_at(self, query: BalanceQuery) -> BalanceAt:

@@ -218,3 +218,21 @@ def test_unpriced_when_no_price_provider(tmp_path: Path) -> None:
         assert holding.amount.value == Decimal("0.000007")
 
     anyio.run(go)
+
+
+def test_configuration_can_prefer_the_history_to_a_direct_provider(tmp_path: Path) -> None:
+    direct, history = Direct(), EvmHistory([(T0, ODD, 1)])
+    text = '[routes]\n"ethereum.portfolio_at" = ["fakeevm"]\n'
+
+    async def go() -> None:
+        async with AsyncClient(config_file(tmp_path, archive=None, text=text),
+                               plugins={"direct": direct, "fakeevm": history},
+                               archive=False, clock=frozen(T0)) as c:
+            route = c.route("ethereum", "portfolio_at").explain()
+            (found,) = await c.portfolio(EVM, at=T0 + timedelta(days=1))
+        assert route.splitlines()[1].startswith("  1. fakeevm: derived from its history")
+        assert {h.token.address: h.amount.raw for h in found.holdings} == {ODD.address: 1}
+        assert direct.asked == []
+        assert history.calls == 1
+
+    anyio.run(go)

@@ -54,12 +54,18 @@ async def answer_portfolio(router: Router, query: PortfolioQuery,
 
 async def _direct(router: Router, query: PortfolioQuery) -> Portfolio | None:
     route = router.route(query.chain, Capability.PORTFOLIO_AT)
-    if not any(s.support is not None and Capability.PORTFOLIO_AT not in s.support.derived
-               for s in route.usable if not s.archive):
+    direct: list[str] = []  # the direct providers before the first derived step
+    for step in route.usable:
+        if step.archive or step.support is None:
+            continue
+        if Capability.PORTFOLIO_AT in step.support.derived:
+            break
+        direct.append(step.provider)
+    if not direct:
         return None
     try:
         _, answer = await router.ask(query.chain, Capability.PORTFOLIO_AT, "portfolio_at",
-                                     Portfolio, query=query)
+                                     Portfolio, providers=direct, query=query)
     except (NoRoute, RetryableError):
         return None
     portfolio: Portfolio = answer
