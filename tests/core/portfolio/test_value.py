@@ -220,3 +220,26 @@ def test_series_points_are_each_valued_at_their_own_moment(tmp_path: Path) -> No
         assert Decimal(row["usd"]) == Decimal(raw).scaleb(-6) * daily[at(day_)]
         assert row["price time"].startswith(f"2025-03-0{day_}T00:10:00")
     assert len(log) == 4  # the uncovered point is not priced
+
+
+def test_a_price_provider_failure_leaves_the_amounts_and_says_why(tmp_path: Path) -> None:
+    w = world()
+
+    class Down(Prices):
+        def answer(self, request: Request) -> Response:
+            self.log.append(request.url.path)
+            return Response(500, json={"message": "internal error"})
+
+    prices = Down()
+
+    async def go() -> None:
+        async with make(w, prices, tmp_path) as c:
+            (found,) = await c.portfolio(W, at=AT, value="usd")
+        assert {h.token.address: h.amount.raw for h in found.holdings} == truth(w, AT)
+        for holding in found.holdings:
+            assert holding.valuation is not None
+            assert holding.valuation.value is None
+            assert holding.valuation.note is not None
+            assert "could not be read" in holding.valuation.note
+
+    anyio.run(go)

@@ -23,7 +23,7 @@ import attrs
 
 from asof.archive.coverage import ALL
 from asof.chains import resolve_chain
-from asof.errors import NoRoute, RetryableError
+from asof.errors import NoRoute, ProviderError, RetryableError
 from asof.portfolio.derive import holdings_from_changes, named, scope_gaps
 from asof.portfolio.records import Holding, Portfolio
 from asof.portfolio.settings import PortfolioSettings
@@ -200,7 +200,7 @@ async def _from_known_tokens(router: Router, query: PortfolioQuery) -> Portfolio
 
 async def price_at(router: Router, token: Token, point: Point) -> tuple[Price | None, str]:
     """The price of ``token`` at a time ``point`` from its ``price_at`` route, or
-    ``None`` and why there is none."""
+    ``None`` and why there is none. A provider's failure is raised."""
     if point.time is None:
         return None, "a block or slot point has no time to price at; give a time"
     route = router.route(token.chain, Capability.PRICE_AT)
@@ -227,7 +227,10 @@ class PriceBook:
         """The price of ``token`` at ``point`` (asked at most once), or why none."""
         key = (token.chain, token.address, point)
         if key not in self._seen:
-            self._seen[key] = await price_at(self.router, token, point)
+            try:
+                self._seen[key] = await price_at(self.router, token, point)
+            except ProviderError as exc:  # the amounts stand; only the value is missing
+                self._seen[key] = (None, f"the price of {token} could not be read: {exc}")
         return self._seen[key]
 
     async def valuation(self, token: Token, amount: Amount, point: Point) -> Valuation:

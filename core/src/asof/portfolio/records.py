@@ -46,3 +46,9 @@ class Portfolio:
     may_miss: tuple[str, ...] = ()
     spam_policy: str | None = None
     hidden: tuple[str, ...] = ()
+
+    def _repr_html_(self) -> str:
+        """The holdings as an HTML table (what a notebook shows)."""
+        from asof.frames import html_table
+
+        return html_table([self])
