@@ -244,6 +244,8 @@ class Router:
                                        support=support))
                 continue
             bits = ["derived from its history" if cap in support.derived else "direct"]
+            if cap is Capability.BALANCE_AT and not support.balance_at_exact:
+                bits.append("may undercount a token held in several token accounts")
             bits.append(str(support.status))
             if support.provider in preferred:
                 bits.append("preferred by configuration")
@@ -309,9 +311,10 @@ class Router:
         """The route of one balance question: the archive step says whether the archive
         can answer it and why not (coverage, scope, finality)."""
         route = self.route(query.chain, Capability.BALANCE_AT)
-        if self.archive is None:
+        explain = getattr(self.archive, "explain_balance", None)
+        if explain is None:
             return route
-        answers, lines = self.archive.explain_balance(query)
+        answers, lines = explain(query)
         reason = ("answers: " if answers else "cannot answer: ") + "; ".join(lines)
         steps = tuple(attrs.evolve(s, usable=answers, reason=reason) if s.archive else s
                       for s in route.steps)
@@ -410,8 +413,8 @@ class Router:
         return cast(BalanceAt, answer)
 
     def _archive_gap(self, query: BalanceQuery) -> str:
-        assert self.archive is not None
-        _, lines = self.archive.explain_balance(query)
+        explain = getattr(self.archive, "explain_balance", None)
+        lines = ["it does not prove this balance"] if explain is None else explain(query)[1]
         wallet = query.wallet
         return ("; ".join(lines) + f"; `asof sync {wallet}` (from the beginning of its "
                 "history, with a provider whose declared scope includes "

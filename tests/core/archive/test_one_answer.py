@@ -56,6 +56,7 @@ _window = st.tuples(st.one_of(st.none(), st.integers(0, 9)), st.integers(1, 5)).
     lambda w: (w[0], (w[0] or 0) + w[1]))
 _ops = st.lists(st.one_of(
     st.tuples(st.just("ask"), st.sampled_from(["USDC", "SOL"]), _moment),
+    st.tuples(st.just("ask"), st.sampled_from(["USDC", "SOL"]), _moment, st.just("slot")),
     st.tuples(st.just("sync"), _window),
     st.tuples(st.just("import"), _window),
     st.tuples(st.just("series"), st.sampled_from(["USDC", "SOL"]), _window),
@@ -114,7 +115,15 @@ class Kept(Archive):
         """Kept open; the test closes the storage itself."""
 
 
-def expected(world: World, answer: BalanceAt, token: Token, at: datetime) -> int:
+def point_of(op: Any) -> datetime | int:
+    """The point an ``ask`` asks: a time, or the slot of that time."""
+    moment = day(*op[2])
+    if len(op) > 3:
+        return 300_000_000 + int((moment - EPOCH).total_seconds())
+    return moment
+
+
+def expected(world: World, answer: BalanceAt, token: Token, at: datetime | int) -> int:
     if answer.provenance.provider == "helius":
         return world.helius_view(W, token, at)[0]
     return world.truth(W, token, at)
@@ -125,8 +134,8 @@ def token_of(name: str) -> Token:
 
 
 async def apply(world: World, folder: Path, archive: Archive, ops: list[Any],
-                *, ask: bool) -> list[tuple[str, datetime, BalanceAt]]:
-    asked: list[tuple[str, datetime, BalanceAt]] = []
+                *, ask: bool) -> list[tuple[str, datetime | int, BalanceAt]]:
+    asked: list[tuple[str, datetime | int, BalanceAt]] = []
     async with make_client(world, folder, ["allium", "helius"], archive=archive) as client:
         for op in ops:
             if op[0] == "sync":
@@ -144,8 +153,9 @@ async def apply(world: World, folder: Path, archive: Archive, ops: list[Any],
                 import_stream(archive, io.StringIO(seed_text(world, begin, day(end))))
             elif op[0] == "ask" and ask:
                 token = token_of(op[1])
-                moment = day(*op[2])
-                answer = await client.balance_at(W, token, moment)
+                moment = point_of(op)
+                at = f"slot:{moment}" if isinstance(moment, int) else moment
+                answer = await client.balance_at(W, token, at)
                 assert answer.amount.raw == expected(world, answer, token, moment), (
                     op, answer)
                 asked.append((op[1], moment, answer))
@@ -193,8 +203,9 @@ def test_every_answer_is_true_and_one_per_question(
                                     archive=fresh) as other:
                     for name, moment, _ in asked:
                         token = token_of(name)
-                        one = await again.balance_at(W, token, moment)
-                        two = await other.balance_at(W, token, moment)
+                        at = f"slot:{moment}" if isinstance(moment, int) else moment
+                        one = await again.balance_at(W, token, at)
+                        two = await other.balance_at(W, token, at)
                         assert one.amount.raw == two.amount.raw, (name, moment, one, two)
                         assert one.amount.raw == expected(world, one, token, moment)
             finally:

@@ -3,8 +3,10 @@ agree with it."""
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
+from asof.archive import Archive
 from asof.archive.sqlite import dumps_scope, loads_scope
 from asof.queries import HistoryQuery
 from asof.records import Capability, ChainSupport, HistoryScope, Page
@@ -80,3 +82,15 @@ def test_a_scope_that_covers_nothing_is_refused() -> None:
     with pytest.raises(AssertionError, match="covers nothing"):
         check_history_scope([Page(items=())], QUERY,
                             support(HistoryScope(native=False, standards=())))
+
+
+def test_a_history_of_a_token_outside_the_scope_is_not_read_back(archive: Archive) -> None:
+    archive.add([covered(None, at(9), history_scope=HistoryScope(native=False)),
+                 change(at(2), 5)])
+    only_sol = HistoryQuery(capability=Capability.BALANCE_HISTORY, wallets=(WALLET,),
+                            start=at(1), end=at(9), tokens=(SOL,))
+    assert archive.lookup_history(only_sol) is None  # not "no SOL changes"
+    only_usdc = attrs.evolve(only_sol, tokens=(USDC,))
+    found = archive.lookup_history(only_usdc)
+    assert found is not None
+    assert len(found) == 1

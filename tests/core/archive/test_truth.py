@@ -343,3 +343,45 @@ def test_point_round_trip_of_the_fake_server() -> None:
     assert (raw, tx is not None and tx.account) == (100_000_000, A)
     assert world.helius_view(W, USDC, datetime(2024, 1, 1, tzinfo=UTC)) == (0, None)
     assert Point(time=when(2)).time == when(2)
+
+
+def test_route_explains_why_the_archive_cannot_answer_one_question(tmp_path: Path) -> None:
+    world = World()
+    two_accounts(world)
+    archive_path = tmp_path / "a.sqlite"
+
+    async def sync() -> None:
+        with Archive(archive_path, clock=frozen(NOW)) as archive:
+            async with make_client(world, tmp_path, ["allium"], archive=archive) as client:
+                await pull(client, history(when(10), when(11)))
+
+    anyio.run(sync)
+
+    def factory(state: CliState) -> AsyncClient:
+        return make_client(world, tmp_path, ["allium", "helius"],
+                           archive=Archive(archive_path, clock=frozen(NOW)))
+
+    base = ["route", "solana", "balance_at", "--format", "json"]
+    plain = json.loads(CliRunner().invoke(cli, base, obj=CliState(
+        client_factory=factory)).stdout)
+    helius = next(s for s in plain["steps"] if s["provider"] == "helius")
+    assert "may undercount" in helius["reason"]
+    asked = CliRunner().invoke(cli, [*base, "--wallet", W.address, "--token", "USDC",
+                                     "--at", "2025-04-10T00:30Z"],
+                               obj=CliState(client_factory=factory))
+    assert asked.exit_code == 0, asked.output
+    doc = json.loads(asked.stdout)
+    archive_step = doc["steps"][0]
+    assert archive_step["archive"] is True
+    assert archive_step["usable"] is False
+    assert "window without opening balances" in archive_step["reason"]
+    assert doc["archive"] is False
+    assert doc["question"]["token"] == USDC.address
+    proven = CliRunner().invoke(cli, [*base, "--wallet", W.address, "--token", "USDC",
+                                      "--at", "2025-04-10T00:05Z", "--at", "x"],
+                                obj=CliState(client_factory=factory))
+    assert proven.exit_code != 0  # a bad point is a usage error, one line
+    missing = CliRunner().invoke(cli, [*base, "--wallet", W.address],
+                                 obj=CliState(client_factory=factory))
+    assert missing.exit_code != 0
+    assert "together" in missing.output

@@ -79,19 +79,22 @@ class World:
         same = [t for t in self.txs if t.slot == tx.slot]
         return same.index(tx)
 
-    def truth(self, wallet: Wallet, token: Token, at: datetime) -> int:
-        """The balance after the last change at or before ``at``, every account summed."""
+    def truth(self, wallet: Wallet, token: Token, at: datetime | int) -> int:
+        """The balance after the last change at or before ``at`` (a time, or a slot),
+        every account summed."""
         last: dict[str, int] = {}
         for tx in self.txs:
-            if tx.wallet == wallet and tx.token.address == token.address and tx.time <= at:
+            if tx.wallet == wallet and tx.token.address == token.address and _by(tx, at):
                 last[tx.account] = tx.balance
         return sum(last.values())
 
-    def helius_view(self, wallet: Wallet, token: Token, at: datetime) -> tuple[int, Tx | None]:
+    def helius_view(self, wallet: Wallet, token: Token,
+                    at: datetime | int) -> tuple[int, Tx | None]:
         """What Helius answers: the touched account's balance after the last transaction
-        at or before ``at`` (native SOL has one account, so it is exact)."""
+        at or before ``at`` (a time or a slot; native SOL has one account, so it is
+        exact)."""
         found = [t for t in self.txs if t.wallet == wallet and
-                 t.token.address == token.address and t.time <= at]
+                 t.token.address == token.address and _by(t, at)]
         if not found:
             return 0, None
         return found[-1].balance, found[-1]
@@ -159,18 +162,24 @@ class World:
         mint = params["mint"]
         wallet = Wallet(chain="solana", address=address)
         token = SOL if mint == NATIVE_SOL_MINT else USDC
-        at = datetime.fromtimestamp(int(params["time"]), UTC)
+        at: datetime | int = (int(params["slot"]) if "slot" in params
+                              else datetime.fromtimestamp(int(params["time"]), UTC))
         raw, tx = self.helius_view(wallet, token, at)
         decimals = token.decimals or 0
         value = Decimal(raw).scaleb(-decimals)
         body: dict[str, Any] = {
             "wallet": address, "mint": mint, "isNative": mint == NATIVE_SOL_MINT,
             "decimals": decimals, "balanceRaw": str(raw), "balance": str(value),
-            "requested": {"time": int(params["time"])},
+            "requested": ({"slot": int(params["slot"])} if "slot" in params
+                          else {"time": int(params["time"])}),
             "asOf": None if tx is None else {"slot": tx.slot, "signature": f"sig-{tx.slot}",
                                              "blockTime": int(tx.time.timestamp())},
         }
         return Response(200, json=body)
+
+
+def _by(tx: Tx, at: datetime | int) -> bool:
+    return tx.slot <= at if isinstance(at, int) else tx.time <= at
 
 
 def config_file(folder: Path, *, archive: Path | None, text: str = "") -> Path:

@@ -25,6 +25,7 @@ from typing import Protocol
 import attrs
 
 from asof.archive.coverage import Coverage
+from asof.archive.series import Row
 from asof.queries import HistoryQuery
 from asof.records import (
     BalanceAt,
@@ -109,10 +110,11 @@ class StorageReader(Protocol):
         transaction index). Provenance is marked archived."""
         ...
 
-    def changes(self, provider: str, wallet: Wallet, token: Token | None, *, axis: str,
-                low: int | None, high: int) -> list[BalanceChange]:
-        """Every change (of every token when ``token`` is ``None``) with position in
-        ``[low, high]``, sorted in the as-of order. Provenance is marked archived."""
+    def rows(self, provider: str, wallet: Wallet, token: Token, *, low: int | None,
+             high: int) -> list[Row]:
+        """Every change of ``wallet`` and ``token`` with time in ``[low, high]``, reduced
+        to a :class:`~asof.archive.series.Row` (a series reads many), in the as-of
+        order."""
         ...
 
     def place(self, provider: str, wallet: Wallet, block: int) -> tuple[int | None, int | None]:

@@ -40,7 +40,7 @@ import attrs
 
 from asof.archive.backend import StorageReader, StoredAnswer
 from asof.archive.coverage import Coverage, Span, find_span, from_us, merge_spans, to_us
-from asof.archive.series import Anchor, Known, Row, sweep
+from asof.archive.series import Anchor, Known, sweep
 from asof.chains import resolve_chain
 from asof.derive import balance_from_changes, balance_from_ledger
 from asof.errors import InputError
@@ -80,9 +80,11 @@ def proving_spans(r: StorageReader, wallet: Wallet, token: Token,
                   axis: str) -> dict[str, list[Span]]:
     """Per provider, the merged ranges of its balance history that include every change
     of ``token`` (scope checked), on ``axis``."""
-    mentioned = r.mentioned(wallet, token)
+    covs = r.coverage(wallet, capability=Capability.BALANCE_HISTORY.value, axis=axis)
+    undeclared = any(cov.history_scope is None for cov in covs)
+    mentioned = r.mentioned(wallet, token) if undeclared else set()
     found: dict[str, list[Span]] = {}
-    for cov in r.coverage(wallet, capability=Capability.BALANCE_HISTORY.value, axis=axis):
+    for cov in covs:
         if not cov.proves(token, mentioned=cov.provider in mentioned):
             continue
         start, end = cov.bounds
@@ -308,13 +310,6 @@ def balance(r: StorageReader, wallet: Wallet, token: Token, point: Point) -> Bal
 # ---------------------------------------------------------------------------- series
 
 
-def _row(change: BalanceChange) -> Row:
-    block = change.block
-    assert block.timestamp is not None
-    return Row(to_us(block.timestamp), block.number, block.index, change.token_account or "",
-               change.balance.raw, change.balance.decimals, block.transaction, block.hash)
-
-
 def series(r: StorageReader, wallet: Wallet, token: Token,
            positions: Sequence[int]) -> list[BalanceAt | None]:
     """The proven balance at each of ``positions`` (ascending microseconds), by the same
@@ -330,8 +325,7 @@ def series(r: StorageReader, wallet: Wallet, token: Token,
         if not relevant:
             continue
         low = relevant[0].start
-        rows = [_row(c) for c in r.changes(provider, wallet, known, axis="time", low=low,
-                                           high=end)]
+        rows = r.rows(provider, wallet, known, low=low, high=end)
         blocked: dict[int | None, frozenset[str]] = {}
         for span in relevant:
             if span.start is not None and span.opening:

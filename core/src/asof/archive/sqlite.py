@@ -25,6 +25,7 @@ import attrs
 from asof.archive import schema
 from asof.archive.backend import Filters, StoredAnswer, SyncRow
 from asof.archive.coverage import Coverage, Span, from_us, merge_spans, to_us
+from asof.archive.series import Row
 from asof.errors import ArchiveError
 from asof.queries import HistoryQuery
 from asof.records import (
@@ -306,19 +307,23 @@ class _Reader:
                 found.append(self._change(row))
         return found
 
-    def changes(self, provider: str, wallet: Wallet, token: Token | None, *, axis: str,
-                low: int | None, high: int) -> list[BalanceChange]:
+    def rows(self, provider: str, wallet: Wallet, token: Token, *, low: int | None,
+             high: int) -> list[Row]:
         streams = self._streams(provider, wallet, token)
         if not streams:
             return []
-        column = "time_us" if axis == "time" else "block"
-        order = "c.time_us, c.block, c.idx" if axis == "time" else "c.block, c.idx"
+        accounts = {s: account for s, account, _ in streams}
         marks = ", ".join("?" for _ in streams)
-        return [self._change(row) for row in self.conn.execute(
-            f"SELECT {_CHANGE_COLUMNS} FROM changes c JOIN streams s ON s.id = c.stream_id "
-            f"WHERE c.stream_id IN ({marks}) AND c.{column} >= ? AND c.{column} <= ? "
-            f"ORDER BY {order}",
-            (*(s for s, _, _ in streams), _LOW if low is None else low, high))]
+        found = [
+            Row(int(t), _optional_int(b), _optional_int(i), accounts[int(s)], int(raw), d,
+                txn, h)
+            for s, t, b, i, raw, d, txn, h in self.conn.execute(
+                "SELECT stream_id, time_us, block, idx, raw, decimals, txn, block_hash "
+                f"FROM changes WHERE stream_id IN ({marks}) AND time_us >= ? AND "
+                "time_us <= ?", (*accounts, _LOW if low is None else low, high))
+        ]
+        found.sort(key=lambda row: row.order)
+        return found
 
     def place(self, provider: str, wallet: Wallet, block: int) -> tuple[int | None, int | None]:
         below: int | None = None

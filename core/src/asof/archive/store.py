@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from asof.archive import rules, syncstate
-from asof.archive.backend import Storage, StorageWriter
+from asof.archive.backend import Storage, StorageReader, StorageWriter
 from asof.archive.coverage import ALL, Coverage, Span, merge_spans, to_us
 from asof.archive.finality import Finality
 from asof.archive.series import SeriesPoint, grid
@@ -207,8 +207,7 @@ class Archive:
         found: list[tuple[int, int, HistoryItem]] = []
         with self.storage.read() as r:
             for n, wallet in enumerate(query.wallets):
-                provider = self._covering_provider(r.coverage(wallet), query, wallet,
-                                                   start, end)
+                provider = self._covering_provider(r, query, wallet, start, end)
                 if provider is None:
                     return None
                 for time_us, item in r.items(query, wallet, provider, start, end):
@@ -394,20 +393,25 @@ class Archive:
     # -- internals ----------------------------------------------------------------------
 
     @staticmethod
-    def _covering_provider(covs: Sequence[Coverage], query: HistoryQuery, wallet: Wallet,
+    def _covering_provider(r: StorageReader, query: HistoryQuery, wallet: Wallet,
                            start: int | None, end: int) -> str | None:
-        needed: list[tuple[str, ...]]
+        """The first provider (by name) whose coverage holds the whole range; for a
+        history of chosen tokens, coverage whose declared scope includes each token."""
+        covs = r.coverage(wallet, capability=query.capability.value, axis="time")
+        needed: list[tuple[Token | None, tuple[str, ...]]]
         if query.capability is Capability.BALANCE_HISTORY and query.tokens:
-            needed = [(ALL, t.address) for t in query.tokens]
+            needed = [(t, (ALL, t.address)) for t in query.tokens]
         else:
-            needed = [(syncstate.scopes(query)[0],)]
+            needed = [(None, (syncstate.scopes(query)[0],))]
         providers: set[str] | None = None
-        for wanted in needed:
+        for token, wanted in needed:
+            mentioned = set() if token is None else r.mentioned(wallet, token)
             spans: dict[str, list[tuple[int | None, int]]] = {}
             for cov in covs:
-                if (cov.capability is query.capability and cov.axis == "time"
-                        and cov.scope in wanted):
-                    spans.setdefault(cov.provider, []).append(cov.bounds)
+                if cov.scope not in wanted or (token is not None and not cov.proves(
+                        token, mentioned=cov.provider in mentioned)):
+                    continue
+                spans.setdefault(cov.provider, []).append(cov.bounds)
             covering = set()
             for provider, bounds in spans.items():
                 merged = merge_spans(Span(a, b) for a, b in bounds)
