@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -156,6 +156,10 @@ class Router:
                     self._missing[name] = f"missing credential {cred.name}: {where}"
                     break
         self._table = self._build_table()
+
+    def now(self) -> datetime:
+        """The current UTC time as this router's clock says."""
+        return self._clock() if self._clock is not None else datetime.now(UTC)
 
     # -- the table --------------------------------------------------------------------
 

@@ -227,7 +227,7 @@ def test_configuration_can_prefer_the_history_to_a_direct_provider(tmp_path: Pat
     async def go() -> None:
         async with AsyncClient(config_file(tmp_path, archive=None, text=text),
                                plugins={"direct": direct, "fakeevm": history},
-                               archive=False, clock=frozen(T0)) as c:
+                               archive=False, clock=frozen(T0 + timedelta(days=30))) as c:
             route = c.route("ethereum", "portfolio_at").explain()
             (found,) = await c.portfolio(EVM, at=T0 + timedelta(days=1))
         assert route.splitlines()[1].startswith("  1. fakeevm: derived from its history")

@@ -201,3 +201,19 @@ def test_the_offline_example_against_its_own_records() -> None:
     (doc,) = json.loads(result.stdout)
     assert {h["token"]["address"]: int(h["amount"]["raw"]) for h in doc["holdings"]} == \
         {a: r for a, r in expected.items() if r}
+
+
+def test_a_slot_point_matches_the_model_and_a_future_time_is_refused(tmp_path: Path) -> None:
+    from asof.errors import InvalidPoint
+
+    w = world()
+    slot = 300_000_000 + int((AT - datetime(2025, 1, 1, tzinfo=UTC)).total_seconds())
+
+    async def go() -> None:
+        async with client(w, tmp_path) as c:
+            (found,) = await c.portfolio(W, at=f"slot:{slot}")
+            assert {h.token.address: h.amount.raw for h in found.holdings} == truth(w, AT)
+            with pytest.raises(InvalidPoint, match="future"):
+                await c.portfolio(W, at="2025-07-01")  # the clock says 2025-06-01
+
+    anyio.run(go)

@@ -23,7 +23,7 @@ import attrs
 
 from asof.archive.coverage import ALL
 from asof.chains import resolve_chain
-from asof.errors import NoRoute, ProviderError, RetryableError
+from asof.errors import InvalidPoint, NoRoute, ProviderError, RetryableError
 from asof.portfolio.derive import holdings_from_changes, named, scope_gaps
 from asof.portfolio.records import Holding, Portfolio
 from asof.portfolio.settings import PortfolioSettings
@@ -42,7 +42,12 @@ async def answer_portfolio(router: Router, query: PortfolioQuery,
                            settings: PortfolioSettings, *, value: bool = False,
                            prices: PriceBook | None = None) -> Portfolio:
     """The portfolio of ``query``: direct, else derived; valued when ``value`` (or when
-    the spam policy judges values); the spam policy applied and stated."""
+    the spam policy judges values); the spam policy applied and stated. A time after
+    now is refused: what a wallet holds then is not known yet."""
+    moment = query.point.time
+    if moment is not None and moment > router.now():
+        raise InvalidPoint("is in the future: what the wallet holds then is not known yet",
+                           field="at", value=query.point.describe())
     portfolio = await _direct(router, query)
     if portfolio is None:
         portfolio = await _derived(router, query)
