@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pyarrow as pa
 from hypothesis import given, settings
@@ -14,7 +15,16 @@ from asof.exact import multiply
 from asof.frames import Results, rows, to_arrow, to_pandas, to_polars
 from asof.portfolio import Holding, Portfolio
 from asof.prices import Price, Valuation
-from asof.records import Amount, BalanceChange, BlockRef, Point, Provenance, Token, Wallet
+from asof.records import (
+    Amount,
+    BalanceChange,
+    BlockRef,
+    LedgerEntry,
+    Point,
+    Provenance,
+    Token,
+    Wallet,
+)
 
 W = Wallet(chain="ethereum", address="0xd8da6bf26964af9d7eed9e03e53415d37aa96045")
 T = datetime(2025, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
@@ -105,3 +115,29 @@ def test_a_value_is_never_rounded_to_the_context() -> None:
     assert found == Decimal(f"{(2**128 - 1) * 1234567890123456789}E-33")  # integer truth
     assert found is not None
     assert len(found.as_tuple().digits) > 28
+
+
+def test_an_archive_series_and_a_ledger_convert(tmp_path: Any) -> None:
+    from asof.archive import Archive
+    from tests.core.archive.helpers import at, change, clock, covered
+
+    with Archive(tmp_path / "a.sqlite", clock=clock()) as archive:
+        archive.add([covered(at(2), at(31)), change(at(3), 2**100 + 7), change(at(5), 2)])
+        points = archive.series(
+            "solana:GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz", "USDC",
+            start=at(1), end=at(6), every="1d")
+    frame = to_pandas(points)
+    import pandas as pd
+
+    raws = [None if pd.isna(v) else int(v) for v in frame["amount.raw"]]
+    assert raws == [None, 0, 2**100 + 7, 2**100 + 7, 2]  # uncovered stays empty, not 0
+    assert str(frame["time"].dt.tz) == "UTC"
+    ledger = [LedgerEntry(account=Wallet(chain="pacifica",
+                                         address="42trU9A5Hs7WcKnJ3mRtYpXvQz8LbEdGfN2aPuVwCx6M"),
+                          time=T, event_type="deposit", amount=Decimal("100.000001"),
+                          balance=Decimal("12345678901234567890123456789.000001"),
+                          pending_balance=None, known_type=True, provenance=PROV)]
+    table = to_arrow(ledger)
+    assert table.column("balance").to_pylist() == [
+        Decimal("12345678901234567890123456789.000001")]
+    assert to_polars(ledger)["event_type"].to_list() == ["deposit"]
