@@ -31,6 +31,9 @@ from asof.errors import (
 )
 from asof.hookspecs import hookimpl
 from asof.points import parse_point, parse_time
+from asof.portfolio.records import Holding, Portfolio
+from asof.portfolio.spam import SpamPolicy
+from asof.prices import Price, Valuation
 from asof.records import (
     NATIVE_SOL_MINT,
     WRAPPED_SOL_MINT,
@@ -73,6 +76,7 @@ __all__ = [
     "Client",
     "ConfigError",
     "Cost",
+    "Holding",
     "HoldingsPoint",
     "InputError",
     "InvalidAddress",
@@ -84,12 +88,15 @@ __all__ = [
     "Page",
     "PluginError",
     "Point",
+    "Portfolio",
+    "Price",
     "Provenance",
     "ProviderError",
     "ProviderRequestError",
     "RateLimited",
     "ResponseError",
     "RetryableError",
+    "SpamPolicy",
     "SupportStatus",
     "Token",
     "TokenHolding",
@@ -97,6 +104,7 @@ __all__ = [
     "UnknownProvider",
     "UnknownToken",
     "UpstreamError",
+    "Valuation",
     "Wallet",
     "hookimpl",
     "parse_point",

@@ -217,3 +217,31 @@ def test_a_slot_point_matches_the_model_and_a_future_time_is_refused(tmp_path: P
                 await c.portfolio(W, at="2025-07-01")  # the clock says 2025-06-01
 
     anyio.run(go)
+
+
+def test_the_sync_client_has_the_same_portfolio(tmp_path: Path) -> None:
+    import inspect
+
+    import asof
+    from asof.sync import Client
+    from asof.testing.client import credential_env, load_plugin, plugin_info
+    from asof.transport import MockTransport
+    from tests.core.archive.test_truth import NOW
+    from tests.core.archive.world import config_file, frozen
+
+    assert inspect.signature(Client.portfolio).parameters.keys() == \
+        inspect.signature(AsyncClient.portfolio).parameters.keys()
+    w = world()
+    allium = load_plugin("allium")
+    with Client(config_file(tmp_path, archive=None), http_transport=MockTransport(w.handler),
+                plugins={"allium": allium}, env=credential_env(plugin_info(allium)),
+                archive=False, clock=frozen(NOW)) as client:
+        (found,) = client.portfolio(W, at=AT)
+        frame = client.portfolio(W, at=AT).to_pandas()
+        changes = client.history(W, end=AT).to_pandas()
+    assert isinstance(found, asof.Portfolio)
+    assert {h.token.address: h.amount.raw for h in found.holdings} == truth(w, AT)
+    assert dict(zip(frame["token.address"], (int(v) for v in frame["amount.raw"]),
+                    strict=True)) == truth(w, AT)
+    assert len(changes) == sum(1 for tx in w.txs if tx.time < AT)
+    assert "<table>" in found._repr_html_()
