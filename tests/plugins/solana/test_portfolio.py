@@ -112,3 +112,46 @@ def test_the_command_lists_them(tmp_path: Any) -> None:
                                      "2025-03-01"], obj=CliState(client_factory=factory))
     assert table.exit_code == 0, table.output
     assert "may miss: tokens held at the point only in token accounts closed" in table.stderr
+
+
+async def test_the_archive_answers_before_the_node_where_it_proves_it(tmp_path: Any) -> None:
+    from asof.archive import Archive
+    from asof.archive.coverage import Coverage
+    from asof.records import (
+        Amount,
+        BalanceChange,
+        BlockRef,
+        Capability,
+        HistoryScope,
+        Provenance,
+        Token,
+        Wallet,
+    )
+
+    w, names = world()
+    node = FakeNode(w, tip=SLOT_AT + 5000)
+    me = Wallet(chain="solana", address=names["me"])
+    usdc = Token(chain="solana", address=names["usdc"], standard="spl", decimals=6)
+    archive = Archive(tmp_path / "a.sqlite")
+    archive.add([
+        Coverage(capability=Capability.BALANCE_HISTORY, provider="stored", wallet=me,
+                 start=None, end=datetime(2025, 4, 1, tzinfo=UTC),
+                 history_scope=HistoryScope()),
+        BalanceChange(wallet=me, token=usdc, token_account=address("me-main"),
+                      balance=Amount(raw=11, decimals=6),
+                      block=BlockRef(number=5, timestamp=datetime(2025, 2, 1, tzinfo=UTC)),
+                      provenance=Provenance(provider="stored")),
+    ])
+    from asof.client import AsyncClient
+    from asof.testing.client import FIXED_NOW
+    from tests.core.archive.world import config_file
+
+    async with AsyncClient(config_file(tmp_path, archive=None),
+                           plugins={"solana": asof_solana}, env=NO_RATE_LIMIT,
+                           http_transport=node.transport(), archive=archive,
+                           clock=lambda: FIXED_NOW) as client:
+        (found,) = await client.portfolio(me, at=AT)
+    assert node.log == []  # nothing asked of the node
+    assert [(h.token.address, h.amount.raw) for h in found.holdings] == [(usdc.address, 11)]
+    assert found.provenance.archived
+    assert found.provenance.provider == "stored"

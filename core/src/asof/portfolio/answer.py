@@ -1,13 +1,14 @@
-"""How a portfolio is answered: by a provider that serves ``portfolio_at`` directly, else
-derived by the core.
+"""How a portfolio is answered: from the archive where it proves it, by a provider that
+serves ``portfolio_at`` directly, else derived by the core.
 
-1. The ``portfolio_at`` route: a provider with a native "every balance at T" call
+1. The archive, where a stored balance history from the wallet's beginning (or with
+   opening balances) covers the point and its rules prove every token's balance.
+2. The ``portfolio_at`` route: a provider with a native "every balance at T" call
    answers first (a decline or a retryable failure moves on).
-2. Else the wallet's ``balance_history`` from its beginning up to the point (the
-   archive serves it where its coverage proves the whole range): every token the history
-   mentions, each balance by the as-of rule summed over token accounts; what the
-   provider's declared scope leaves out is stated.
-3. Else, where only ``balance_at`` is served (an exchange account such as Pacifica),
+3. Else the wallet's ``balance_history`` from its beginning up to the point: every
+   token the history mentions, each balance by the as-of rule summed over token
+   accounts; what the provider's declared scope leaves out is stated.
+4. Else, where only ``balance_at`` is served (an exchange account such as Pacifica),
    each token asof's registry knows on that chain is asked, and the answer says that
    only those were asked.
 
@@ -48,7 +49,9 @@ async def answer_portfolio(router: Router, query: PortfolioQuery,
     if moment is not None and moment > router.now():
         raise InvalidPoint("is in the future: what the wallet holds then is not known yet",
                            field="at", value=query.point.describe())
-    portfolio = await _direct(router, query)
+    portfolio = _from_archive(router, query)  # the archive first, where it proves it
+    if portfolio is None:
+        portfolio = await _direct(router, query)
     if portfolio is None:
         portfolio = await _derived(router, query)
     if value or settings.spam.needs_values:
@@ -81,9 +84,6 @@ async def _direct(router: Router, query: PortfolioQuery) -> Portfolio | None:
 
 
 async def _derived(router: Router, query: PortfolioQuery) -> Portfolio:
-    stored = _from_archive(router, query)
-    if stored is not None:
-        return stored
     history = router.route(query.chain, Capability.BALANCE_HISTORY)
     if any(not s.archive for s in history.usable):
         return await _from_history(router, query)
