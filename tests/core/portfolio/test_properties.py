@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,3 +111,24 @@ def test_a_bad_portfolio_table_is_one_line_on_the_command_line(tmp_path: Any) ->
     assert "price_tolerance" in result.stderr
     assert "Traceback" not in result.output
     assert isinstance(ConfigError("x"), AsofError)
+
+
+EXAMPLE_CONFIG = str(Path(__file__).resolve().parents[3] / "examples" / "asof.toml")
+
+
+@settings(max_examples=40, deadline=None)
+@given(wallet=st.one_of(st.text(max_size=60),
+                        st.from_regex(r"\Asolana:[1-9A-HJ-NP-Za-km-z]{0,50}\Z")),
+       at=st.one_of(st.text(max_size=30), st.from_regex(r"\A(slot:)?-?[0-9]{1,25}\Z")))
+def test_the_command_never_shows_a_traceback(wallet: str, at: str) -> None:
+    from click.testing import CliRunner
+
+    from asof.cli.app import cli
+
+    # the offline example: no plugin loads, nothing is sent anywhere
+    result = CliRunner().invoke(cli, ["--config", EXAMPLE_CONFIG, "portfolio", "--at", at,
+                                      "--", wallet])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    if result.exit_code != 0:
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
