@@ -26,6 +26,7 @@ def main() -> int:
                         help="records per run, comma-separated")
     args = parser.parse_args()
     import pandas as pd
+    import pyarrow  # noqa: F401  (imported before timing, as pandas is)
 
     header("records to pandas: asof.frames (exact, typed) vs DataFrame(flatten rows)")
     print(f"{'records':>10}  {'asof.frames':>12}  {'baseline':>12}  {'ratio':>7}")

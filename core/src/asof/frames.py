@@ -59,14 +59,26 @@ def rows(records: Iterable[Any]) -> list[dict[str, Any]]:
     return found
 
 
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _names(kind: type) -> tuple[str, ...] | None:
+    """The field names of an attrs class (cached), ``None`` for anything else."""
+    if kind not in _FIELDS:
+        _FIELDS[kind] = (tuple(f.name for f in attrs.fields(kind)) if attrs.has(kind)
+                         else None)
+    return _FIELDS[kind]
+
+
 def _flat(record: Any) -> dict[str, Any]:
     """Like :func:`asof.wire.flatten` but keeping Python values (ints, Decimals, times)."""
     out: dict[str, Any] = {}
 
     def walk(prefix: str, value: Any) -> None:
-        if attrs.has(type(value)):
-            for field in attrs.fields(type(value)):
-                walk(f"{prefix}{field.name}.", getattr(value, field.name))
+        names = _names(type(value))
+        if names is not None:
+            for name in names:
+                walk(f"{prefix}{name}.", getattr(value, name))
             return
         key = prefix[:-1]
         if isinstance(value, Enum):
