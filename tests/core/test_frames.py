@@ -141,3 +141,9 @@ def test_an_archive_series_and_a_ledger_convert(tmp_path: Any) -> None:
     assert table.column("balance").to_pylist() == [
         Decimal("12345678901234567890123456789.000001")]
     assert to_polars(ledger)["event_type"].to_list() == ["deposit"]
+
+
+def test_records_show_as_tables_in_notebooks() -> None:
+    html = change(2**128 - 1)._repr_html_()
+    assert html.startswith("<table>")
+    assert str(2**128 - 1) in html  # exact text, not a float

@@ -52,6 +52,17 @@ WRAPPED_SOL_MINT = "So11111111111111111111111111111111111111112"
 T = TypeVar("T")
 
 
+class _ShownAsTable:
+    """Result records show as an HTML table in notebooks (see :mod:`asof.frames`)."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        from asof.frames import html_table
+
+        return html_table([self])
+
+
 class Capability(StrEnum):
     """A kind of question a provider can answer."""
 
@@ -286,7 +297,7 @@ class Provenance:
 
 
 @attrs.frozen(kw_only=True)
-class BalanceAt:
+class BalanceAt(_ShownAsTable):
     """A wallet's balance of one token as of one point.
 
     ``as_of`` is the block or transaction the balance was read from; ``None`` means the
@@ -312,7 +323,7 @@ class BalanceAt:
 
 
 @attrs.frozen(kw_only=True)
-class BalanceChange:
+class BalanceChange(_ShownAsTable):
     """One change of a wallet's balance of one token: the balance after it, where it
     happened, and in which token account."""
 
@@ -335,7 +346,7 @@ class TokenHolding:
 
 
 @attrs.frozen(kw_only=True)
-class HoldingsPoint:
+class HoldingsPoint(_ShownAsTable):
     """The USD value of a wallet's holdings at one grid time."""
 
     wallet: Wallet
@@ -349,7 +360,7 @@ class HoldingsPoint:
 
 
 @attrs.frozen(kw_only=True)
-class LedgerEntry:
+class LedgerEntry(_ShownAsTable):
     """One balance event of an exchange account.
 
     ``amount`` is the change and ``balance`` the balance after it. ``known_type`` is
