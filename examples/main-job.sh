@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# asof's main job, offline: one wallet's balance at a moment and its daily series,
+# asof's main job, offline: one wallet's balance at a moment, its whole portfolio then and
+# its daily series,
 # answered from the example archive (made-up data, see examples/README.md). No key and
 # no network are needed. Run from anywhere: `uv run --all-packages bash examples/main-job.sh`.
 set -euo pipefail
@@ -8,6 +9,10 @@ wallet="solana:ExampLeWa11et1111111111111111111111111111111"
 
 echo "# USDC balance of $wallet as of 2025-03-01"
 asof --config "$here/asof.toml" balance-at "$wallet" USDC --at 2025-03-01
+
+echo
+echo "# every token it held at that moment"
+asof --config "$here/asof.toml" portfolio "$wallet" --at 2025-03-01
 
 echo
 echo "# its daily USDC series, 2025-02-24 to 2025-03-04"

@@ -35,6 +35,9 @@ from asof.errors import (
 )
 from asof.hookspecs import hookimpl
 from asof.points import parse_point, parse_time
+from asof.portfolio.records import Holding, Portfolio
+from asof.portfolio.spam import SpamPolicy
+from asof.prices import Price, Valuation
 from asof.records import (
     NATIVE_SOL_MINT,
     WRAPPED_SOL_MINT,
@@ -78,6 +81,7 @@ __all__ = [
     "Client",
     "ConfigError",
     "Cost",
+    "Holding",
     "HoldingsPoint",
     "InputError",
     "InvalidAddress",
@@ -89,6 +93,8 @@ __all__ = [
     "Page",
     "PluginError",
     "Point",
+    "Portfolio",
+    "Price",
     "Provenance",
     "ProviderError",
     "ProviderRequestError",
@@ -96,6 +102,7 @@ __all__ = [
     "RateLimited",
     "ResponseError",
     "RetryableError",
+    "SpamPolicy",
     "SupportStatus",
     "Token",
     "TokenHolding",
@@ -105,6 +112,7 @@ __all__ = [
     "UnknownToken",
     "UnreadableResponse",
     "UpstreamError",
+    "Valuation",
     "Wallet",
     "hookimpl",
     "parse_point",

@@ -25,16 +25,18 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from asof.client import AsyncClient, WalletLike
 from asof.config import Config
+from asof.frames import Results, Stream
 from asof.plugins import PluginStatus
 from asof.points import PointLike, TimeLike
 from asof.queries import HistoryQuery
 from asof.records import (
+    Amount,
     BalanceAt,
     BalanceChange,
     Capability,
@@ -46,6 +48,10 @@ from asof.records import (
 )
 from asof.router import ArchiveLike, Route
 from asof.verify import Verification
+
+if TYPE_CHECKING:
+    from asof.portfolio import Portfolio, SpamPolicy
+    from asof.prices import Price, Valuation
 
 __all__ = ["Client"]
 
@@ -212,10 +218,10 @@ class Client:
         tokens: Sequence[str | Token] = (),
         chain: str | None = None,
         page_size: int | None = None,
-    ) -> Iterator[BalanceChange]:
+    ) -> Stream[BalanceChange]:
         """See :meth:`AsyncClient.history`."""
-        return self._iterate(self._async.history(
-            wallets, start=start, end=end, tokens=tokens, chain=chain, page_size=page_size))
+        return Stream(self._iterate(self._async.history(
+            wallets, start=start, end=end, tokens=tokens, chain=chain, page_size=page_size)))
 
     def holdings(
         self,
@@ -227,11 +233,11 @@ class Client:
         breakdown: bool = False,
         min_liquidity: Any = None,
         chain: str | None = None,
-    ) -> Iterator[HoldingsPoint]:
+    ) -> Stream[HoldingsPoint]:
         """See :meth:`AsyncClient.holdings`."""
-        return self._iterate(self._async.holdings(
+        return Stream(self._iterate(self._async.holdings(
             wallets, start=start, end=end, granularity=granularity, breakdown=breakdown,
-            min_liquidity=min_liquidity, chain=chain))
+            min_liquidity=min_liquidity, chain=chain)))
 
     def ledger(
         self,
@@ -241,7 +247,51 @@ class Client:
         end: TimeLike | None = None,
         event_types: Sequence[str] = (),
         chain: str | None = None,
-    ) -> Iterator[LedgerEntry]:
+    ) -> Stream[LedgerEntry]:
         """See :meth:`AsyncClient.ledger`."""
-        return self._iterate(self._async.ledger(
-            account, start=start, end=end, event_types=event_types, chain=chain))
+        return Stream(self._iterate(self._async.ledger(
+            account, start=start, end=end, event_types=event_types, chain=chain)))
+
+    def portfolio(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        *,
+        at: PointLike,
+        chain: str | None = None,
+        include_zero: bool = False,
+        value: str | None = None,
+        spam: SpamPolicy | None = None,
+    ) -> Results[Portfolio]:
+        """See :meth:`AsyncClient.portfolio`."""
+
+        async def run() -> Results[Portfolio]:
+            return await self._async.portfolio(wallets, at=at, chain=chain,
+                                               include_zero=include_zero, value=value,
+                                               spam=spam)
+
+        return self._call(run)
+
+    def price_at(self, token: str | Token, at: PointLike, *, chain: str | None = None
+                 ) -> Price | None:
+        """See :meth:`AsyncClient.price_at`."""
+
+        async def run() -> Price | None:
+            return await self._async.price_at(token, at, chain=chain)
+
+        return self._call(run)
+
+    def value(self, answer: BalanceAt) -> Valuation:
+        """See :meth:`AsyncClient.value`."""
+
+        async def run() -> Valuation:
+            return await self._async.value(answer)
+
+        return self._call(run)
+
+    def value_at(self, token: Token, amount: Amount, at: PointLike) -> Valuation:
+        """See :meth:`AsyncClient.value_at`."""
+
+        async def run() -> Valuation:
+            return await self._async.value_at(token, amount, at)
+
+        return self._call(run)

@@ -23,14 +23,16 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from asof.config import Config, load_config
 from asof.errors import InputError, NoRoute, ProviderError
+from asof.frames import AsyncStream, Results
 from asof.plugins import PluginSet, PluginStatus, installed_provider_names, load_plugins
 from asof.points import PointLike, TimeLike, parse_point, parse_time
 from asof.queries import BalanceQuery, HistoryQuery, by_chain
 from asof.records import (
+    Amount,
     BalanceAt,
     BalanceChange,
     Capability,
@@ -45,6 +47,10 @@ from asof.router import ARCHIVE, ArchiveLike, Route, Router
 from asof.tokens import resolve_token
 from asof.transport import Transport
 from asof.verify import Verification
+
+if TYPE_CHECKING:
+    from asof.portfolio import Portfolio, SpamPolicy
+    from asof.prices import Price, Valuation
 
 __all__ = ["AsyncClient", "WalletLike"]
 
@@ -245,7 +251,7 @@ class AsyncClient:
         tokens: Sequence[str | Token] = (),
         chain: str | None = None,
         page_size: int | None = None,
-    ) -> AsyncIterator[BalanceChange]:
+    ) -> AsyncStream[BalanceChange]:
         """Every balance change of the wallets' tokens in ``[start, end)``.
 
         Wallets on several chains are asked chain by chain, in order of first
@@ -271,7 +277,7 @@ class AsyncClient:
             )
             for name, group in groups.items()
         ]
-        return self._items_of(queries, BalanceChange)
+        return AsyncStream(self._items_of(queries, BalanceChange))
 
     def holdings(
         self,
@@ -283,7 +289,7 @@ class AsyncClient:
         breakdown: bool = False,
         min_liquidity: Decimal | int | str | None = None,
         chain: str | None = None,
-    ) -> AsyncIterator[HoldingsPoint]:
+    ) -> AsyncStream[HoldingsPoint]:
         """The USD value of the wallets' holdings on a time grid; wallets on several
         chains are asked chain by chain, as ``asof holdings`` does."""
         from asof.exact import to_decimal
@@ -304,7 +310,7 @@ class AsyncClient:
             )
             for group in by_chain(who).values()
         ]
-        return self._items_of(queries, HoldingsPoint)
+        return AsyncStream(self._items_of(queries, HoldingsPoint))
 
     def ledger(
         self,
@@ -314,7 +320,7 @@ class AsyncClient:
         end: TimeLike | None = None,
         event_types: Sequence[str] = (),
         chain: str | None = None,
-    ) -> AsyncIterator[LedgerEntry]:
+    ) -> AsyncStream[LedgerEntry]:
         """The balance events of an exchange account in ``[start, end)``."""
         query = HistoryQuery(
             capability=Capability.ACCOUNT_LEDGER,
@@ -323,4 +329,72 @@ class AsyncClient:
             end=None if end is None else parse_time(end, field="end"),
             event_types=tuple(event_types),
         )
-        return self._items(query, LedgerEntry)
+        return AsyncStream(self._items(query, LedgerEntry))
+
+    # -- portfolios and prices (asof.portfolio) ------------------------------------------
+
+    async def portfolio(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        *,
+        at: PointLike,
+        chain: str | None = None,
+        include_zero: bool = False,
+        value: str | None = None,
+        spam: SpamPolicy | None = None,
+    ) -> Results[Portfolio]:
+        """Every token each wallet held as of ``at``, one :class:`~asof.portfolio.Portfolio`
+        per wallet (see ``docs/portfolio.md``).
+
+        ``include_zero`` adds tokens held before whose balance is zero at the point;
+        ``value="usd"`` values each holding at its price at the point (never today's);
+        ``spam`` replaces the configured spam policy (``[portfolio]``; none by default).
+        """
+        from asof.portfolio.answer import PriceBook, answer_portfolio
+        from asof.portfolio.settings import portfolio_settings
+        from asof.queries import PortfolioQuery
+
+        if value not in (None, "usd"):
+            raise InputError("the only currency is usd", field="value", value=value)
+        settings = portfolio_settings(self.config.portfolio)
+        if spam is not None:
+            import attrs
+
+            settings = attrs.evolve(settings, spam=spam)
+        point = parse_point(at, field="at")
+        book = PriceBook(self.router, settings.tolerance)
+        found = []
+        for who in _wallets(wallets, chain):
+            query = PortfolioQuery(wallet=who, point=point, include_zero=include_zero)
+            found.append(await answer_portfolio(self.router, query, settings,
+                                                value=value is not None, prices=book))
+        return Results(found)
+
+    async def price_at(self, token: str | Token, at: PointLike, *, chain: str | None = None
+                       ) -> Price | None:
+        """``token``'s USD price at the time ``at`` from the ``price_at`` route, or
+        ``None`` when no provider has one (``chain`` is needed for a symbol)."""
+        from asof.portfolio.answer import price_at
+
+        what = token if isinstance(token, Token) else resolve_token(chain or "", token) \
+            if chain else None
+        if what is None:
+            raise InputError("give a Token, or a symbol or address with chain=",
+                             field="token", value=token)
+        price, _ = await price_at(self.router, what, parse_point(at, field="at"))
+        return price
+
+    async def value(self, answer: BalanceAt) -> Valuation:
+        """The USD value of a balance answer at its requested moment: its amount times
+        the price at that moment, or no value and why."""
+        return await self.value_at(answer.token, answer.amount, answer.requested)
+
+    async def value_at(self, token: Token, amount: Amount, at: PointLike) -> Valuation:
+        """The USD value of ``amount`` of ``token`` at ``at``: the amount times the
+        price at that moment (within ``[portfolio] price_tolerance``), or no value and
+        why."""
+        from asof.portfolio.answer import PriceBook
+        from asof.portfolio.settings import portfolio_settings
+
+        book = PriceBook(self.router, portfolio_settings(self.config.portfolio).tolerance)
+        return await book.valuation(token, amount, parse_point(at, field="at"))

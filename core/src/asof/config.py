@@ -85,7 +85,7 @@ DEFAULT_ATTEMPTS = 3
 #: The most tries per request a configuration may ask for.
 MAX_ATTEMPTS = 10
 
-_TABLES = ("asof", "routes", "providers", "archive")
+_TABLES = ("asof", "routes", "providers", "archive", "portfolio")
 _ASOF_KEYS = ("allow", "block", "timeout", "attempts")
 _PROVIDER_KEYS = ("base_url", "network", "rate_limit", "timeout")
 _TRUE = frozenset({"true", "1", "yes", "on"})
@@ -286,6 +286,9 @@ class Config:
     routes: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, hash=False)
     providers: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, hash=False)
     archive: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    #: the ``[portfolio]`` table as written (spam policy, price tolerance), read by
+    #: :func:`asof.portfolio.settings.portfolio_settings`
+    portfolio: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
     timeout: float = DEFAULT_TIMEOUT
     attempts: int = DEFAULT_ATTEMPTS
     env: Mapping[str, str] = attrs.field(factory=dict, hash=False)
@@ -714,6 +717,7 @@ def _build(data: Mapping[str, Any], path: Path | None, environ: Mapping[str, str
         routes=routes,
         providers=providers,
         archive=dict(data.get("archive", {})),
+        portfolio=dict(data.get("portfolio", {})),
         timeout=timeout,
         attempts=attempts,
         env=dict(environ),

@@ -7,11 +7,11 @@ with ``parse_float=Decimal`` (the transport does this). Integers stay exact at a
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 from asof.errors import InputError
 
-__all__ = ["scale", "to_decimal", "to_int", "to_raw"]
+__all__ = ["multiply", "scale", "to_decimal", "to_int", "to_raw"]
 
 _INT_RE = re.compile(r"^[+-]?\d+$")
 
@@ -85,3 +85,11 @@ def to_raw(value: Decimal, decimals: int, *, field: str = "value",
             raise error(f"{value} has more than {decimals} decimal places", field=field,
                         value=value)
     return -raw if sign else raw
+
+
+def multiply(a: Decimal, b: Decimal) -> Decimal:
+    """``a × b`` exactly: the context's precision (28 digits by default) never rounds it."""
+    digits = len(a.as_tuple().digits) + len(b.as_tuple().digits)
+    with localcontext() as ctx:
+        ctx.prec = max(digits, 28)
+        return a * b

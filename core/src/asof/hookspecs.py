@@ -10,10 +10,11 @@ name is the provider's name. It implements hooks with :data:`hookimpl`::
 
 Sync hooks (``provider_info``, ``supported_chains``) are called once per plugin when
 the core builds its route table. Async hooks (``balance_at``, ``history_page``,
-``discover_chains``) are **never broadcast**: the router picks one provider per
-attempt and awaits that plugin's implementation alone. Hook implementations are checked
-when the plugin loads: unknown hook names, wrong argument names, a sync function where
-an async one is required (or the reverse) refuse the plugin with a reason.
+``discover_chains``, ``portfolio_at``, ``price_at``) are **never broadcast**: the
+router picks one provider per attempt and awaits that plugin's implementation alone.
+Hook implementations are checked when the plugin loads: unknown hook names, wrong
+argument names, a sync function where an async one is required (or the reverse) refuse
+the plugin with a reason.
 
 Errors: async hooks let the transport's :mod:`asof.errors` errors propagate unchanged.
 A plugin raises :class:`~asof.errors.ResponseError` for a body that breaks the
@@ -33,9 +34,11 @@ from collections.abc import Iterable, Sequence
 import pluggy
 
 from asof.context import ProviderContext
+from asof.portfolio.records import Portfolio
+from asof.prices import Price
 from asof.provider import ProviderInfo
-from asof.queries import BalanceQuery, HistoryQuery
-from asof.records import BalanceAt, ChainSupport, HistoryItem, Page
+from asof.queries import BalanceQuery, HistoryQuery, PortfolioQuery
+from asof.records import BalanceAt, ChainSupport, HistoryItem, Page, Point, Token
 
 PROJECT = "asof"
 
@@ -44,7 +47,8 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 #: Hooks that must be ``async def``; the router awaits them directly.
-ASYNC_HOOKS = frozenset({"balance_at", "history_page", "discover_chains"})
+ASYNC_HOOKS = frozenset({"balance_at", "history_page", "discover_chains", "portfolio_at",
+                         "price_at"})
 #: Hooks every provider plugin must implement.
 REQUIRED_HOOKS = frozenset({"provider_info", "supported_chains"})
 
@@ -109,4 +113,32 @@ async def history_page(
     ``[query.start, query.end)`` are returned, in the provider's documented order (which
     the plugin's docs state). Return ``None`` when this provider cannot serve the
     capability for this query.
+    """
+
+
+@hookspec
+async def portfolio_at(ctx: ProviderContext, query: PortfolioQuery) -> Portfolio | None:
+    """Answer every token one wallet held as of ``query.point``, from a provider's native
+    "all balances at T" call.
+
+    Async, optional; declared with the ``portfolio_at`` capability. Follow the as-of
+    rule for every token; sum a token held in several token accounts; fill each
+    holding's ``provenance`` and the portfolio's ``may_miss`` with what the call cannot
+    see (for example token accounts closed before the call, or the native coin). Return
+    ``None`` to decline (the core then derives the portfolio from a balance history).
+    Holdings with a zero amount are dropped by the core unless ``query.include_zero``.
+    """
+
+
+@hookspec
+async def price_at(ctx: ProviderContext, token: Token, point: Point) -> Price | None:
+    """Answer ``token``'s price in USD at the time ``point``.
+
+    Async, optional; declared with the ``price_at`` capability on each chain whose
+    tokens the provider prices. ``point`` always carries a time. The
+    :class:`~asof.prices.Price` states the price's own time (``time``, the provider's
+    nearest data point), the time asked (``requested``), ``usd`` as a Decimal parsed
+    without floats, and ``provenance`` (provider, source). Return ``None`` when the
+    provider has no price for the token near that time; the core refuses a price
+    whose time is further from the point than the configured tolerance.
     """

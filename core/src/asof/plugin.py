@@ -20,7 +20,9 @@ What it holds:
   :class:`SupportStatus`, :class:`Capability`;
 - what the async hooks receive: :class:`ProviderContext` (with its
   :class:`ProviderHTTP` session), :class:`BalanceQuery`, :class:`HistoryQuery`;
-- the records they return: :class:`BalanceAt`, :class:`BalanceChange`,
+- the records they return: :class:`BalanceAt`, :class:`BalanceChange`, :class:`Portfolio`
+  and its :class:`Holding` (``portfolio_at``, asked with a :class:`PortfolioQuery`),
+  :class:`Price` (``price_at``),
   :class:`HoldingsPoint`, :class:`LedgerEntry`, :class:`Page` and their parts
   (:class:`Amount`, :class:`BlockRef`, :class:`Point`, :class:`Provenance`,
   :class:`Token`, :class:`TokenHolding`, :class:`Wallet`);
@@ -31,7 +33,8 @@ What it holds:
   and derivations (:func:`at_or_before`, :func:`change_order`, :func:`ledger_order`,
   :func:`balance_from_changes`, :func:`balance_from_ledger`), times
   (:func:`format_time`, :func:`parse_time`, :func:`to_epoch`), chains and tokens
-  (:func:`resolve_chain`, :func:`native_token`, :func:`normalize_address`), and JSON-RPC
+  (:func:`resolve_chain`, :func:`native_token`, :func:`normalize_address`, :func:`named`:
+  a token with the registry's symbol and decimals where its source gave none), and JSON-RPC
   2.0 over the provider's session (:class:`JsonRpc`, :data:`Call`, :func:`rpc_code`,
   :func:`rpc_error`), token transfer lists to balance changes (:class:`Transfer`,
   :class:`RunningBalances`, :func:`cut_at_block`) and time windows to block ranges
@@ -84,8 +87,11 @@ from asof.exact import scale, to_decimal, to_int, to_raw
 from asof.hookspecs import hookimpl
 from asof.jsonrpc import Call, JsonRpc, rpc_code, rpc_error
 from asof.points import format_time, parse_time, to_epoch
+from asof.portfolio import Holding, Portfolio
+from asof.portfolio.derive import named
+from asof.prices import Price
 from asof.provider import BodyCheck, BodyError, Credential, Option, ProviderInfo, RateLimit
-from asof.queries import BalanceQuery, HistoryQuery
+from asof.queries import BalanceQuery, HistoryQuery, PortfolioQuery
 from asof.records import (
     NATIVE_SOL_MINT,
     WRAPPED_SOL_MINT,
@@ -137,6 +143,7 @@ __all__ = [
     "HistoryItem",
     "HistoryQuery",
     "HistoryScope",
+    "Holding",
     "HoldingsPoint",
     "InputError",
     "InvalidAddress",
@@ -149,6 +156,9 @@ __all__ = [
     "Page",
     "PluginError",
     "Point",
+    "Portfolio",
+    "PortfolioQuery",
+    "Price",
     "Provenance",
     "ProviderContext",
     "ProviderError",
@@ -184,6 +194,7 @@ __all__ = [
     "known_chains",
     "last_block_at_or_before",
     "ledger_order",
+    "named",
     "native_token",
     "normalize_address",
     "pack_cursor",

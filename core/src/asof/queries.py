@@ -11,7 +11,7 @@ import attrs
 from asof.errors import InputError, InvalidRange
 from asof.records import Capability, Point, Token, Wallet
 
-__all__ = ["BalanceQuery", "HistoryQuery", "by_chain"]
+__all__ = ["BalanceQuery", "HistoryQuery", "PortfolioQuery", "by_chain"]
 
 
 def by_chain(wallets: Iterable[Wallet]) -> dict[str, tuple[Wallet, ...]]:
@@ -90,3 +90,21 @@ class HistoryQuery:
     def chain(self) -> str:
         """The canonical chain of the query."""
         return self.wallets[0].chain
+
+
+@attrs.frozen(kw_only=True)
+class PortfolioQuery:
+    """Every token one wallet held as of one point.
+
+    ``include_zero`` asks also for the tokens the wallet held before the point whose
+    balance is zero at it.
+    """
+
+    wallet: Wallet
+    point: Point
+    include_zero: bool = False
+
+    @property
+    def chain(self) -> str:
+        """The canonical chain of the query."""
+        return self.wallet.chain

@@ -52,6 +52,17 @@ WRAPPED_SOL_MINT = "So11111111111111111111111111111111111111112"
 T = TypeVar("T")
 
 
+class _ShownAsTable:
+    """Result records show as an HTML table in notebooks (see :mod:`asof.frames`)."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        from asof.frames import html_table
+
+        return html_table([self])
+
+
 class Capability(StrEnum):
     """A kind of question a provider can answer."""
 
@@ -59,6 +70,8 @@ class Capability(StrEnum):
     BALANCE_HISTORY = "balance_history"  #: every balance change of a wallet in a range
     HOLDINGS_HISTORY = "holdings_history"  #: USD value of wallets on a time grid
     ACCOUNT_LEDGER = "account_ledger"  #: balance events of an exchange account
+    PORTFOLIO_AT = "portfolio_at"  #: every token one wallet held at one moment
+    PRICE_AT = "price_at"  #: one token's price in USD at one moment
 
     def __str__(self) -> str:
         return self.value
@@ -303,7 +316,7 @@ class Provenance:
 
 
 @attrs.frozen(kw_only=True)
-class BalanceAt:
+class BalanceAt(_ShownAsTable):
     """A wallet's balance of one token as of one point.
 
     ``as_of`` is the block or transaction of the wallet's last change at or before the
@@ -341,7 +354,7 @@ class BalanceAt:
 
 
 @attrs.frozen(kw_only=True)
-class BalanceChange:
+class BalanceChange(_ShownAsTable):
     """One change of a wallet's balance of one token: the balance after it, where it
     happened, and in which token account."""
 
@@ -372,7 +385,7 @@ class TokenHolding:
 
 
 @attrs.frozen(kw_only=True)
-class HoldingsPoint:
+class HoldingsPoint(_ShownAsTable):
     """The USD value of a wallet's holdings at one grid time."""
 
     wallet: Wallet
@@ -386,7 +399,7 @@ class HoldingsPoint:
 
 
 @attrs.frozen(kw_only=True)
-class LedgerEntry:
+class LedgerEntry(_ShownAsTable):
     """One balance event of an exchange account.
 
     ``amount`` is the change and ``balance`` the balance after it. ``known_type`` is

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -155,6 +155,10 @@ class Router:
                          if s.missing is not None}
         self._table = self._build_table()
 
+    def now(self) -> datetime:
+        """The current UTC time as this router's clock says."""
+        return self._clock() if self._clock is not None else datetime.now(UTC)
+
     # -- the table --------------------------------------------------------------------
 
     def _declared(self, name: str) -> tuple[ChainSupport, ...]:
@@ -221,6 +225,8 @@ class Router:
         cap = Capability(capability)
         preferred = self.config.route_preference(chain_name, cap.value)
         serving = list(self._table.get((chain_name, cap), []))
+        if cap is Capability.PORTFOLIO_AT:
+            serving.extend(self._portfolio_sources(chain_name, serving))
 
         def order(support: ChainSupport) -> tuple[int, int, int, str]:
             name = support.provider
@@ -260,6 +266,19 @@ class Router:
                 steps.append(RouteStep(provider=status.name, usable=False,
                                        reason=f"{status.state}: {status.error}"))
         return Route(chain=chain_name, capability=cap, steps=tuple(steps))
+
+    def _portfolio_sources(self, chain: str, direct: Sequence[ChainSupport]
+                           ) -> list[ChainSupport]:
+        """Where the core derives a portfolio (see :mod:`asof.portfolio.answer`): the
+        chain's ``balance_history`` providers, else its ``balance_at`` ones, each marked
+        as deriving ``portfolio_at``."""
+        named = {s.provider for s in direct}
+        for source in (Capability.BALANCE_HISTORY, Capability.BALANCE_AT):
+            found = [attrs.evolve(s, derived=(*s.derived, Capability.PORTFOLIO_AT))
+                     for s in self._table.get((chain, source), []) if s.provider not in named]
+            if found:
+                return found
+        return []
 
     # -- calling providers ------------------------------------------------------------
 
@@ -363,6 +382,18 @@ class Router:
                         reasons=[*reasons, *skipped])
         error.__cause__ = last
         return error
+
+    async def ask(self, chain: str, capability: Capability, hook: str, expected: type[Any],
+                  *, providers: Sequence[str] | None = None, **arguments: Any
+                  ) -> tuple[str, Any]:
+        """Await ``hook`` of the providers on the route of (``chain``, ``capability``), the
+        archive step aside (only ``providers`` among them, when given), until one
+        answers; the provider's name and its answer. Raises
+        :class:`~asof.errors.NoRoute` when none does."""
+        route, names = self._providers(chain, capability)
+        if providers is not None:
+            names = [name for name in names if name in providers]
+        return await self._first_answer(route, names, hook, expected, **arguments)
 
     async def balance_at(
         self, query: BalanceQuery, *, exclude: Collection[str] = ()

@@ -351,15 +351,19 @@ class FakeNode:
                                      config: dict[str, Any] | None = None) -> Any:
         if (config or {}).get("encoding") != "jsonParsed":
             raise RpcError(-32602, "this fake node answers encoding jsonParsed only")
-        if "mint" not in query:
-            raise RpcError(-32602, "this fake node filters by mint only")
-        mint = query["mint"]
-        if mint not in self.world.decimals:
-            raise RpcError(-32602, "Invalid param: could not find mint")
+        if "programId" in query:  # every account of the owner under that token program
+            wanted = {m for m, p in self.world.programs.items() if p == query["programId"]}
+        elif "mint" in query:
+            if query["mint"] not in self.world.decimals:
+                raise RpcError(-32602, "Invalid param: could not find mint")
+            wanted = {query["mint"]}
+        else:
+            raise RpcError(-32602, "Invalid params: give a mint or a programId")
         value = []
         for account, state in self.tokens_now.items():
-            if state.owner != owner or state.mint != mint:
+            if state.owner != owner or state.mint not in wanted:
                 continue
+            mint = state.mint
             value.append({
                 "pubkey": account,
                 "account": {

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 import asof
-from asof.cli import archive_cmds, core_cmds, history_cmds, ledger_cmds
+from asof.cli import archive_cmds, core_cmds, history_cmds, ledger_cmds, portfolio_cmds
 from asof.cli.common import configure_logging
 from asof.cli.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_OK, report_error, silence_stdout
 from asof.cli.state import CliState
@@ -23,7 +23,7 @@ from asof.cli.state import CliState
 __all__ = ["AsofGroup", "cli", "main"]
 
 #: Every module that contributes commands, in the order they are listed in ``--help``.
-COMMAND_MODULES = (core_cmds, history_cmds, ledger_cmds, archive_cmds)
+COMMAND_MODULES = (core_cmds, history_cmds, ledger_cmds, archive_cmds, portfolio_cmds)
 
 
 class AsofGroup(click.Group):

@@ -52,6 +52,7 @@ from asof.cli.common import (
     time_range_options,
 )
 from asof.cli.output import pipe_guard
+from asof.cli.portfolio_cmds import value_option, value_series
 from asof.errors import ArchiveError
 from asof.queries import HistoryQuery
 from asof.records import Capability, Page, Wallet
@@ -196,10 +197,11 @@ def _series_row(point: SeriesPoint, symbol: str, unit: str) -> dict[str, Any]:
 @time_range_options(required=True)
 @click.option("--every", default="1d", show_default=True, metavar="STEP",
               help="Grid step: 1d, 1h, 15m, 30s, 2w or a number of seconds.")
+@value_option
 @output_option
 @pass_state
 def series(state: CliState, wallet: Wallet, token: str, start: datetime, end: datetime,
-           every: str) -> None:
+           every: str, value: str | None = None) -> None:
     """The balance of TOKEN held by CHAIN:WALLET at every grid point in [--from, --to).
 
     Points sit on boundaries of the step counted from 1970-01-01 UTC (midnight for 1d,
@@ -225,6 +227,10 @@ def series(state: CliState, wallet: Wallet, token: str, start: datetime, end: da
     if state.format == "table":
         columns = [("time", "time"), ("balance", "balance"), ("raw", "raw"),
                    (f"as of {unit}", unit), ("as of", "as_of"), ("provider", "provider")]
+    if value is not None:
+        rows = value_series(state, known_token, points, rows)
+        if columns is not None:
+            columns += [("usd", "usd"), ("price", "price"), ("price time", "price time")]
     emit(state, rows, columns=columns)
     if missing:
         _note(f"note: {missing} of {len(points)} point(s) are outside what the archive "

@@ -24,6 +24,7 @@ from asof.cli.common import (
     stderr_console,
     stdout_console,
 )
+from asof.cli.portfolio_cmds import valuation_view, value_option
 from asof.errors import InputError
 from asof.queries import BalanceQuery
 from asof.records import BalanceAt, BlockRef, Capability, ChainSupport, Point, Token, Wallet
@@ -31,6 +32,7 @@ from asof.tokens import resolve_token
 
 if TYPE_CHECKING:
     from asof.client import AsyncClient
+    from asof.prices import Valuation
     from asof.router import Route
     from asof.verify import Verification
 
@@ -407,9 +409,11 @@ def balance_view(answer: BalanceAt) -> dict[str, Any]:
 @click.option("--verify", is_flag=True,
               help="Ask a second provider that serves the question and report whether it "
               "agrees (exit status 1 when it differs).")
+@value_option
 @output_option
 @pass_state
-def balance_at(state: CliState, wallet: Wallet, token: str, at: Point, verify: bool) -> None:
+def balance_at(state: CliState, wallet: Wallet, token: str, at: Point, verify: bool,
+               value: str | None = None) -> None:
     """A wallet's balance of one token as of a moment.
 
     TOKEN is an address or mint, or a symbol from the built-in registry (the native
@@ -426,15 +430,20 @@ def balance_at(state: CliState, wallet: Wallet, token: str, at: Point, verify: b
     """
     resolved = resolve_token(wallet.chain, token)
     if verify:
+        if value is not None:
+            raise click.UsageError("--verify and --value are asked one at a time")
         _verified(state, wallet, resolved, at)
         return
 
-    async def ask(client: AsyncClient) -> BalanceAt:
-        return await client.balance_at(wallet, resolved, at)
+    async def ask(client: AsyncClient) -> tuple[BalanceAt, Valuation | None]:
+        found = await client.balance_at(wallet, resolved, at)
+        return found, None if value is None else await client.value(found)
 
-    answer = run_client(state, ask)
+    answer, valued = run_client(state, ask)
     if state.format == "table":
-        emit(state, balance_view(answer))
+        emit(state, {**balance_view(answer), **valuation_view(valued)})
+    elif valued is not None:
+        emit(state, {"balance": answer, "valuation": valued})
     else:
         emit(state, answer)
 

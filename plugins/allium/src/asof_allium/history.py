@@ -40,6 +40,10 @@ __all__ = ["balance_at", "balance_page", "holdings_page"]
 BALANCES_SOURCE = f"POST {BALANCES_PATH}"
 HOLDINGS_SOURCE = f"POST {HOLDINGS_PATH}"
 
+#: How a holdings point's USD figures are labelled: the provider's valuation, not asof's.
+HOLDINGS_VALUATION = ("USD values are Allium's own valuation (its prices and liquidity "
+                      "rules), not asof's amount at T times price at T")
+
 
 def _start(
     query: HistoryQuery, cursor: str | None, now: datetime, groups: Sequence[Any],
@@ -111,7 +115,8 @@ async def holdings_page(
         granularity = check_granularity(query.granularity, window.start, window.end, now)
     else:
         granularity = normalize_granularity(query.granularity)
-    provenance = Provenance(provider=NAME, source=HOLDINGS_SOURCE, fetched_at=now)
+    provenance = Provenance(provider=NAME, source=HOLDINGS_SOURCE, fetched_at=now,
+                            caveats=(HOLDINGS_VALUATION,))
 
     async def fetch(index: int, provider_cursor: str | None) -> Fetched[HoldingsPoint]:
         body, params = holdings_request(

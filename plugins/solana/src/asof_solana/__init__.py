@@ -6,6 +6,6 @@ below are what the core loads. See ``docs/providers/solana.md``.
 
 from __future__ import annotations
 
-from asof_solana.plugin import balance_at, provider_info, supported_chains
+from asof_solana.plugin import balance_at, portfolio_at, provider_info, supported_chains
 
-__all__ = ["balance_at", "provider_info", "supported_chains"]
+__all__ = ["balance_at", "portfolio_at", "provider_info", "supported_chains"]

@@ -168,11 +168,12 @@ def parse_signatures(result: Any) -> tuple[SignatureInfo, ...]:
 
 
 def parse_token_accounts(
-    result: Any, *, owner: str, mint: str
+    result: Any, *, owner: str, mint: str | None
 ) -> tuple[tuple[TokenAccount, ...], int]:
-    """``getTokenAccountsByOwner`` with a ``mint`` filter and ``jsonParsed`` encoding: the
-    accounts (each must be of ``mint`` and owned by ``owner``) and the slot the node read
-    them at (``context.slot``)."""
+    """``getTokenAccountsByOwner`` with a ``mint`` filter (or a ``programId`` one, with
+    ``mint`` ``None``) and ``jsonParsed`` encoding: the accounts (each must be of
+    ``mint`` and owned by ``owner``) and the slot the node read them at
+    (``context.slot``)."""
     method = "getTokenAccountsByOwner"
     slot = _int(_get(result, "context", method, "result."), "slot", method, "result.context.")
     accounts: list[TokenAccount] = []
@@ -191,7 +192,7 @@ def parse_token_accounts(
         amount = _get(info, "tokenAmount", method, at)
         account_mint = _str(info, "mint", method, at)
         account_owner = _str(info, "owner", method, at)
-        if account_mint != mint:
+        if mint is not None and account_mint != mint:
             raise _bad(method, f"{at}mint", f"is {account_mint}, but the filter asked for {mint}")
         if account_owner != owner:
             raise _bad(method, f"{at}owner", f"is {account_owner}, but {owner} was asked")

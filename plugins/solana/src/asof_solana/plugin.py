@@ -20,6 +20,8 @@ from asof.plugin import (
     Cost,
     InputError,
     InvalidPoint,
+    Portfolio,
+    PortfolioQuery,
     ProviderContext,
     ProviderInfo,
     RateLimit,
@@ -29,7 +31,8 @@ from asof.plugin import (
 from asof_solana.balance import CAVEATS, native_balance, token_balance
 from asof_solana.parse import NAME
 
-__all__ = ["BASE_URL", "COST", "NAME", "balance_at", "provider_info", "supported_chains"]
+__all__ = ["BASE_URL", "COST", "NAME", "balance_at", "portfolio_at", "provider_info",
+           "supported_chains"]
 
 #: The public mainnet-beta endpoint, used when no other is configured.
 BASE_URL = "https://api.mainnet-beta.solana.com"
@@ -70,7 +73,7 @@ def supported_chains() -> Iterable[ChainSupport]:
         ChainSupport(
             provider=NAME,
             chain="solana",
-            capabilities=(Capability.BALANCE_AT,),
+            capabilities=(Capability.BALANCE_AT, Capability.PORTFOLIO_AT),
             status=SupportStatus.SUPPORTED,
             cost=COST,
             note="every token account of the wallet for the mint is summed; token "
@@ -96,3 +99,13 @@ async def balance_at(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt:
                              value=query.token.address)
         return await native_balance(ctx, query)
     return await token_balance(ctx, query)
+
+
+@hookimpl
+async def portfolio_at(ctx: ProviderContext, query: PortfolioQuery) -> Portfolio:
+    """Every token of a Solana wallet as of a slot or a time: native SOL and each mint of
+    its token accounts today, each read as ``balance_at`` reads it (see
+    :mod:`asof_solana.portfolio`)."""
+    from asof_solana.portfolio import portfolio_at as answer
+
+    return await answer(ctx, query, lambda q: balance_at(ctx, q))
