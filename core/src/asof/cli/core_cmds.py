@@ -261,7 +261,8 @@ def route(state: CliState, chain: str, capability: Capability, wallet: str | Non
     and why each other one cannot (for example a missing API key, and which variable
     to set). The archive is a step of its own, tried first.
 
-    CAPABILITY is one of balance_at, balance_history, holdings_history, account_ledger.
+    CAPABILITY is one of balance_at, balance_history, holdings_history, account_ledger,
+    portfolio_at, price_at.
     With --wallet, --token and --at (balance_at only) the archive's step says whether
     it can answer that very question and, if not, why: the coverage it lacks, a
     declared history scope that leaves the token out, or a point newer than the
