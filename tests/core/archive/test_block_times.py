@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from asof.archive import SCHEMA_VERSION, Archive, SQLiteStorage
 from asof.archive import schema as sqlite_schema
+from asof.archive.copy import copy_archive
 from asof.archive.finality import Finality
 from asof.blocktimes import BlockTime, BlockTimes, MemoryBlockTimes
 
@@ -83,6 +84,21 @@ def test_clearing_everything_drops_block_times(archive: Archive) -> None:
     archive.block_times("evm").record("ethereum", CHAIN)
     assert archive.clear() >= len(CHAIN)
     assert archive.block_times("evm").around("ethereum", OLD + 150) == (None, None)
+
+
+def test_copied_and_counted(archive: Archive, tmp_path: Path) -> None:
+    archive.block_times("evm").record("ethereum", CHAIN)
+    archive.block_times("solana").record("solana", CHAIN[:2])
+    assert archive.info().counts["block_times"] == len(CHAIN) + 2
+    dest = SQLiteStorage(tmp_path / "copy.sqlite")
+    try:
+        report = copy_archive(archive.storage, dest, now=NOW)
+        assert report.read["block_times"] == len(CHAIN) + 2
+        with archive.storage.read() as source, dest.read() as copied:
+            assert list(copied.export_block_times()) == list(source.export_block_times())
+            assert copied.block_times("solana", "solana") == CHAIN[:2]
+    finally:
+        dest.close()
 
 
 def test_a_failing_archive_is_logged_not_raised(

@@ -153,8 +153,8 @@ class StorageReader(Protocol):
         ...
 
     def counts(self) -> Mapping[str, int]:
-        """How many changes, ledger entries, holdings, answers, coverage ranges and
-        sync states are stored."""
+        """How many changes, ledger entries, holdings, answers, coverage ranges, sync
+        states and block times are stored."""
         ...
 
     def schema_version(self) -> int:
@@ -186,6 +186,11 @@ class StorageReader(Protocol):
 
     def block_times(self, provider: str, chain: str) -> list[BlockTime]:
         """Every stored block time of ``provider`` on ``chain``, by number."""
+        ...
+
+    def export_block_times(self) -> Iterator[tuple[str, str, BlockTime]]:
+        """Every stored block time as (provider, chain, block), by provider, chain and
+        number (for :mod:`asof.archive.copy`)."""
         ...
 
 

@@ -430,7 +430,7 @@ class _Reader:
     def counts(self) -> Mapping[str, int]:
         return {table: int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
                 for table in ("changes", "ledger", "holdings", "answers", "coverage",
-                              "sync_state")}
+                              "sync_state", "block_times")}
 
     def schema_version(self) -> int:
         return schema.schema_version(self.conn)
@@ -493,6 +493,14 @@ class _Reader:
             f"SELECT {_BLOCK_TIME_COLUMNS} FROM block_times WHERE provider = ? AND "
             "chain = ? ORDER BY block", (provider, chain)).fetchall()
         return [BlockTime(number=int(b), timestamp=int(t) // _US, hash=h) for b, t, h in rows]
+
+    def export_block_times(self) -> Iterator[tuple[str, str, BlockTime]]:
+        for provider, chain, *row in self.conn.execute(
+                f"SELECT provider, chain, {_BLOCK_TIME_COLUMNS} FROM block_times "
+                "ORDER BY provider, chain, block"):
+            found = _block_time(row)
+            assert found is not None
+            yield str(provider), str(chain), found
 
 
 class _Writer:
