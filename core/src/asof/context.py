@@ -1,4 +1,5 @@
-"""What the core hands a plugin's async hooks: its HTTP session, settings and clock."""
+"""What the core hands a plugin's async hooks: its HTTP session, settings, clock and
+the settled block times it learnt."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import attrs
+
+from asof.blocktimes import BlockTimes, MemoryBlockTimes
 
 __all__ = ["ProviderContext", "ProviderHTTP"]
 
@@ -47,6 +50,9 @@ class ProviderContext:
     declares any; ``clock`` returns the current UTC time (tests replace it).
     ``chain_http`` holds one session per configured chain for a provider that declares
     ``chain_urls`` (:class:`~asof.provider.ProviderInfo`), keyed by canonical chain name.
+    ``block_times`` keeps the settled block timestamps the provider read
+    (:class:`~asof.blocktimes.BlockTimes`): in the archive where it is enabled, else in
+    memory for the client's lifetime.
     """
 
     provider: str
@@ -56,6 +62,7 @@ class ProviderContext:
     clock: Callable[[], datetime] = _utcnow
     log: logging.Logger = attrs.field(factory=lambda: logging.getLogger("asof.provider"))
     chain_http: Mapping[str, ProviderHTTP] = attrs.field(factory=dict, hash=False)
+    block_times: BlockTimes = attrs.field(factory=MemoryBlockTimes, hash=False, eq=False)
 
     def now(self) -> datetime:
         """The current UTC time as the core sees it."""

@@ -19,7 +19,9 @@ What it holds:
   and :class:`ChainSupport`, :class:`HistoryScope`, :class:`Cost`,
   :class:`SupportStatus`, :class:`Capability`;
 - what the async hooks receive: :class:`ProviderContext` (with its
-  :class:`ProviderHTTP` session), :class:`BalanceQuery`, :class:`HistoryQuery`;
+  :class:`ProviderHTTP` session and its :class:`BlockTimes`, the settled
+  :class:`BlockTime` facts kept for time searches), :class:`BalanceQuery`,
+  :class:`HistoryQuery`;
 - the records they return: :class:`BalanceAt`, :class:`BalanceChange`, :class:`Portfolio`
   and its :class:`Holding` (``portfolio_at``, asked with a :class:`PortfolioQuery`),
   :class:`Price` (``price_at``),
@@ -52,6 +54,7 @@ from asof.blocks import (
     floor_seconds,
     last_block_at_or_before,
 )
+from asof.blocktimes import BlockTime, BlockTimes
 from asof.chains import Family, known_chains, resolve_chain
 from asof.context import ProviderContext, ProviderHTTP
 from asof.cursors import foreign_cursor, pack_cursor, unpack_cursor
@@ -129,6 +132,8 @@ __all__ = [
     "BalanceChange",
     "BalanceQuery",
     "BlockRef",
+    "BlockTime",
+    "BlockTimes",
     "BlockWindow",
     "BodyCheck",
     "BodyError",

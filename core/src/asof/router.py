@@ -30,6 +30,7 @@ from typing import Any, Protocol, cast
 
 import attrs
 
+from asof.blocktimes import BlockTimes, MemoryBlockTimes
 from asof.chains import resolve_chain
 from asof.config import Config, default_cache_dir
 from asof.context import ProviderContext
@@ -86,6 +87,11 @@ class ArchiveLike(Protocol):
     def complete_history(self, query: HistoryQuery, provider: str, *,
                          scope: HistoryScope | None = None) -> None:
         """Mark the query's range as fully fetched from ``provider``."""
+        ...
+
+    def block_times(self, provider: str) -> BlockTimes:
+        """Where ``provider``'s settled block times are kept (the router gives an archive
+        without it in-memory ones)."""
         ...
 
 
@@ -290,6 +296,7 @@ class Router:
             extra: dict[str, Any] = {}
             if self._clock is not None:
                 extra["clock"] = self._clock
+            extra["block_times"] = self._block_times(name)
             if settings.info.chain_urls:
                 extra["chain_http"] = {
                     chain: self.transport.session_for(settings, base_url=url)
@@ -304,6 +311,14 @@ class Router:
                 **extra,
             )
         return self._contexts[name]
+
+    def _block_times(self, name: str) -> BlockTimes:
+        """The provider's block times: in the archive when one is enabled, else in
+        memory for this router's lifetime."""
+        in_archive = getattr(self.archive, "block_times", None)
+        if in_archive is not None:
+            return cast(BlockTimes, in_archive(name))
+        return MemoryBlockTimes(clock=self._clock)
 
     def _providers(self, chain: str, capability: Capability) -> tuple[Route, list[str]]:
         route = self.route(chain, capability)

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asof.archive import Archive, Storage, archive_settings, open_archive
+from asof.archive import SCHEMA_VERSION, Archive, Storage, archive_settings, open_archive
 from asof.archive.claims import claim_key, pull_claim
 from asof.archive.copy import copy_archive
 from asof.archive.postgres import PostgresStorage, redact_url, translate
@@ -270,7 +270,7 @@ def test_the_commands_on_postgresql(tmp_path: Path, pg_server: PostgresServer,
     data = json.loads(info.stdout)
     assert data["backend"] == "postgresql"
     assert data["server"].startswith("PostgreSQL 15")
-    assert data["schema version"] == 2
+    assert data["schema version"] == SCHEMA_VERSION
     assert data["changes"] == 2
     assert "s3cret" not in info.stdout
     assert data["url"] == url.replace(":s3cret", "")

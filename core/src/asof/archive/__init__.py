@@ -14,7 +14,8 @@ Modules: :mod:`~asof.archive.store` (:class:`Archive`, what the router asks),
 SQLite backend) with :mod:`~asof.archive.schema` (tables, migrations),
 :mod:`~asof.archive.syncstate` (resumable fetches), :mod:`~asof.archive.coverage`,
 :mod:`~asof.archive.finality`, :mod:`~asof.archive.series`, :mod:`~asof.archive.io`
-(import/export), :mod:`~asof.archive.settings` (the ``[archive]`` configuration).
+(import/export), :mod:`~asof.archive.settings` (the ``[archive]`` configuration),
+:mod:`~asof.archive.blocktimes` (providers' settled block times, a cache of facts).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ import attrs
 
 from asof.archive.coverage import Coverage
 from asof.archive.series import Row
+from asof.blocktimes import BlockTime
 from asof.queries import HistoryQuery
 from asof.records import (
     BalanceAt,
@@ -152,8 +153,8 @@ class StorageReader(Protocol):
         ...
 
     def counts(self) -> Mapping[str, int]:
-        """How many changes, ledger entries, holdings, answers, coverage ranges and
-        sync states are stored."""
+        """How many changes, ledger entries, holdings, answers, coverage ranges, sync
+        states and block times are stored."""
         ...
 
     def schema_version(self) -> int:
@@ -174,6 +175,22 @@ class StorageReader(Protocol):
 
     def export_answers(self, filters: Filters) -> Iterator[BalanceAt]:
         """Selected balance-at answers, by chain, wallet and requested point."""
+        ...
+
+    def block_times_around(self, provider: str, chain: str,
+                           second: int) -> tuple[BlockTime | None, BlockTime | None]:
+        """The stored block times of ``provider`` on ``chain`` nearest to epoch second
+        ``second``: the last stamped at or before it (highest number among equal
+        timestamps) and the first stamped after it (see :mod:`asof.blocktimes`)."""
+        ...
+
+    def block_times(self, provider: str, chain: str) -> list[BlockTime]:
+        """Every stored block time of ``provider`` on ``chain``, by number."""
+        ...
+
+    def export_block_times(self) -> Iterator[tuple[str, str, BlockTime]]:
+        """Every stored block time as (provider, chain, block), by provider, chain and
+        number (for :mod:`asof.archive.copy`)."""
         ...
 
 
@@ -225,6 +242,11 @@ class StorageWriter(Protocol):
 
     def clear(self, wallet: Wallet | None) -> int:
         """Delete everything, or everything about one wallet; return rows removed."""
+        ...
+
+    def block_time(self, provider: str, chain: str, block: BlockTime) -> None:
+        """Store a settled block time once (a block already stored keeps its first
+        record); the caller has checked finality."""
         ...
 
 

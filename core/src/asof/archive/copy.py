@@ -1,11 +1,12 @@
 """Copying an archive between backends (``asof archive copy SOURCE DEST``).
 
 Every balance change, ledger entry, holdings point and balance-at answer (with whether
-its provider declared it exact), every coverage range and every sync state is read from
-one snapshot of the source and written to the destination in batches, one transaction
-each. Records are stored by their unique keys, so a copy that was interrupted is
-resumed by running it again: what the finished batches stored is kept and skipped, the
-rest is written. At the end the destination's counts are checked against the source's.
+its provider declared it exact), every coverage range, sync state and provider's block
+time (:mod:`asof.archive.blocktimes`) is read from one snapshot of the source and
+written to the destination in batches, one transaction each. Records are stored by
+their unique keys, so a copy that was interrupted is resumed by running it again: what
+the finished batches stored is kept and skipped, the rest is written. At the end the
+destination's counts are checked against the source's.
 
 Not copied: the list of imported seed files (a seed imports again, harmlessly, into the
 destination) and claims of pulls in flight. Holdings points keep their values but not
@@ -27,7 +28,8 @@ from asof.records import Token, Wallet
 __all__ = ["CopyReport", "copy_archive", "total"]
 
 #: The kinds of rows copied, in order, as ``counts()`` names them.
-KINDS = ("changes", "ledger", "holdings", "answers", "coverage", "sync_state")
+KINDS = ("changes", "ledger", "holdings", "answers", "coverage", "sync_state",
+         "block_times")
 
 
 @attrs.frozen(kw_only=True)
@@ -70,6 +72,7 @@ def _rows(r: StorageReader) -> Iterator[tuple[str, Any]]:
     yield from _answers(r)
     yield from (("coverage", c) for c in r.coverage())
     yield from (("sync_state", s) for s in r.syncs())
+    yield from (("block_times", b) for b in r.export_block_times())
 
 
 def _store(w: StorageWriter, kind: str, row: Any) -> None:
@@ -83,6 +86,8 @@ def _store(w: StorageWriter, kind: str, row: Any) -> None:
         w.answer(row.answer, row.exact)
     elif kind == "coverage":
         w.coverage(row)
+    elif kind == "block_times":
+        w.block_time(*row)
     else:
         key, state = row
         w.put_sync(key, state)

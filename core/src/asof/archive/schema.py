@@ -168,8 +168,23 @@ _V2: tuple[str, ...] = (
     "ALTER TABLE answers ADD COLUMN exact INTEGER",
 )
 
+_V3: tuple[str, ...] = (
+    # Settled block times a provider read (block number -> timestamp, hash), kept for
+    # its time searches (asof.blocktimes); only final blocks are stored.
+    """CREATE TABLE block_times (
+        provider TEXT NOT NULL,
+        chain TEXT NOT NULL,
+        block INTEGER NOT NULL,
+        time_us INTEGER NOT NULL,
+        hash TEXT,
+        recorded_us INTEGER NOT NULL,
+        PRIMARY KEY (provider, chain, block)
+    )""",
+    "CREATE INDEX block_times_time ON block_times (provider, chain, time_us, block)",
+)
+
 #: Migration ``i`` (0-based) takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: list[Sequence[str]] = [_V1, _V2]
+MIGRATIONS: list[Sequence[str]] = [_V1, _V2, _V3]
 
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)

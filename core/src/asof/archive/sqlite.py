@@ -26,6 +26,7 @@ from asof.archive import schema
 from asof.archive.backend import Filters, StoredAnswer, SyncRow
 from asof.archive.coverage import Coverage, Span, from_us, merge_spans, to_us
 from asof.archive.series import Row
+from asof.blocktimes import BlockTime
 from asof.errors import ArchiveError
 from asof.queries import HistoryQuery
 from asof.records import (
@@ -50,7 +51,7 @@ __all__ = ["SQLiteStorage", "dumps_scope", "loads_scope"]
 
 _LOW = -(2**63)
 _TABLES = ("changes", "streams", "answers", "ledger", "holdings", "coverage", "sync_state",
-           "imports", "provenance", "tokens")
+           "imports", "provenance", "tokens", "block_times")
 _CHANGE_COLUMNS = ("c.id, c.time_us, c.block, c.idx, c.txn, c.block_hash, c.raw, c.decimals, "
                    "c.provenance_id, s.chain, s.wallet, s.token_id, s.token_account")
 _LEDGER_COLUMNS = ("provider, chain, account, time_us, sequence, event_type, amount, balance, "
@@ -147,6 +148,17 @@ def _where(filters: Filters, *, chain: str, wallet: str, time: str,
         parts.append(f"{time} < ?")
         args.append(filters.end)
     return (" WHERE " + " AND ".join(parts) if parts else ""), tuple(args)
+
+
+_US = 1_000_000
+_BLOCK_TIME_COLUMNS = "block, time_us, hash"
+
+
+def _block_time(row: Sequence[Any] | None) -> BlockTime | None:
+    if row is None:
+        return None
+    block, time_us, block_hash = row
+    return BlockTime(number=int(block), timestamp=int(time_us) // _US, hash=block_hash)
 
 
 class _Reader:
@@ -418,7 +430,7 @@ class _Reader:
     def counts(self) -> Mapping[str, int]:
         return {table: int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
                 for table in ("changes", "ledger", "holdings", "answers", "coverage",
-                              "sync_state")}
+                              "sync_state", "block_times")}
 
     def schema_version(self) -> int:
         return schema.schema_version(self.conn)
@@ -461,6 +473,34 @@ class _Reader:
                 f"SELECT {_ANSWER_COLUMNS} FROM answers a{where} "
                 "ORDER BY a.chain, a.wallet, a.point_time_us, a.point_block, a.id", args):
             yield self._answer(row)
+
+    # -- block times (asof.blocktimes)
+    def block_times_around(self, provider: str, chain: str,
+                           second: int) -> tuple[BlockTime | None, BlockTime | None]:
+        at = second * _US
+        below = self.conn.execute(
+            f"SELECT {_BLOCK_TIME_COLUMNS} FROM block_times WHERE provider = ? AND "
+            "chain = ? AND time_us <= ? ORDER BY time_us DESC, block DESC LIMIT 1",
+            (provider, chain, at)).fetchone()
+        above = self.conn.execute(
+            f"SELECT {_BLOCK_TIME_COLUMNS} FROM block_times WHERE provider = ? AND "
+            "chain = ? AND time_us > ? ORDER BY time_us, block LIMIT 1",
+            (provider, chain, at)).fetchone()
+        return _block_time(below), _block_time(above)
+
+    def block_times(self, provider: str, chain: str) -> list[BlockTime]:
+        rows = self.conn.execute(
+            f"SELECT {_BLOCK_TIME_COLUMNS} FROM block_times WHERE provider = ? AND "
+            "chain = ? ORDER BY block", (provider, chain)).fetchall()
+        return [BlockTime(number=int(b), timestamp=int(t) // _US, hash=h) for b, t, h in rows]
+
+    def export_block_times(self) -> Iterator[tuple[str, str, BlockTime]]:
+        for provider, chain, *row in self.conn.execute(
+                f"SELECT provider, chain, {_BLOCK_TIME_COLUMNS} FROM block_times "
+                "ORDER BY provider, chain, block"):
+            found = _block_time(row)
+            assert found is not None
+            yield str(provider), str(chain), found
 
 
 class _Writer:
@@ -664,6 +704,13 @@ class _Writer:
             "DELETE FROM sync_state WHERE query LIKE ?",
             (f'%{json.dumps(str(wallet))[1:-1]}"%',)).rowcount
         return removed
+
+    def block_time(self, provider: str, chain: str, block: BlockTime) -> None:
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO block_times (provider, chain, block, time_us, hash, "
+            "recorded_us) VALUES (?, ?, ?, ?, ?, ?)",
+            (provider, chain, block.number, block.timestamp * _US, block.hash, self.now_us))
+        self._stored += cur.rowcount
 
 
 class SQLiteStorage:

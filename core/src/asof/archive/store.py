@@ -21,11 +21,13 @@ import attrs
 
 from asof.archive import rules, syncstate
 from asof.archive.backend import Storage, StorageReader, StorageWriter
+from asof.archive.blocktimes import ArchiveBlockTimes
 from asof.archive.coverage import ALL, Coverage, Span, merge_spans, to_us
 from asof.archive.finality import Finality
 from asof.archive.series import SeriesPoint, grid
 from asof.archive.sqlite import SQLiteStorage
 from asof.archive.syncstate import SyncState, query_key
+from asof.blocktimes import BlockTimes
 from asof.errors import InputError
 from asof.points import PointLike, TimeLike, parse_point, parse_time
 from asof.queries import BalanceQuery, HistoryQuery
@@ -245,6 +247,13 @@ class Archive:
         with self._write() as w:
             syncstate.complete(w, query, provider, now_us=to_us(self.now()),
                                cut=self._cut(query.chain), scope=scope)
+
+    def block_times(self, provider: str) -> BlockTimes:
+        """``provider``'s settled block times, kept in this archive (the core hands them
+        to the provider as :attr:`ProviderContext.block_times
+        <asof.context.ProviderContext.block_times>`); only blocks final by this
+        archive's finality horizons are stored."""
+        return ArchiveBlockTimes(self.storage, provider, finality=self.finality, now=self.now)
 
     # -- more questions -----------------------------------------------------------------
 

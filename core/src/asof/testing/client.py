@@ -2,10 +2,10 @@
 
 :func:`make_client` builds an :class:`~asof.AsyncClient` whose only plugin is the one
 under test, with a configuration file of its own (so no per-user file or environment
-leaks in), the archive off, and a placeholder for every credential the plugin declares
-so the router does not skip it, and its rate limit off (nothing is sent anywhere; pass
-``rate_limited=True`` to test the limiter). The pytest fixture ``asof_client_factory``
-wraps it.
+leaks in), the archive off (unless given), and a placeholder for every credential the
+plugin declares so the router does not skip it, and its rate limit off (nothing is
+sent anywhere; pass ``rate_limited=True`` to test the limiter). The pytest fixture
+``asof_client_factory`` wraps it.
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ def make_client(
     clock: Callable[[], datetime] | None = lambda: FIXED_NOW,
     real_credentials: bool = False,
     rate_limited: bool = False,
+    archive: Any = False,
 ) -> AsyncClient:
     """An :class:`~asof.AsyncClient` holding only ``plugin`` (a module or an entry-point
     name).
@@ -99,8 +100,9 @@ def make_client(
     ``real_credentials`` the credentials come from ``os.environ`` instead (recording).
     The provider's rate limit is off (``ASOF_<PROVIDER>_RATE_LIMIT=off``) unless
     ``rate_limited`` (or ``env`` sets the variable); keep it on when recording against
-    the real provider. The archive is off; the clock is fixed at :data:`FIXED_NOW`
-    unless ``clock`` says.
+    the real provider. The archive is off unless ``archive`` gives one (an
+    :class:`~asof.archive.Archive`); the clock is fixed at :data:`FIXED_NOW` unless
+    ``clock`` says.
     """
     from asof.client import AsyncClient
     from asof.config import env_name
@@ -119,6 +121,6 @@ def make_client(
         http_transport=http_transport,
         plugins={info.name: module},
         env=full_env,
-        archive=False,
+        archive=archive,
         clock=clock,
     )

@@ -2,11 +2,14 @@
 headers, the block of a moment, and state reads at a block.
 
 A :class:`Node` is kept per session (the core builds one session per provider and
-chain for a client), so the ``eth_chainId`` check runs once per session and the block
-headers read by time searches are cached in memory for the session's lifetime. Only
-headers at least :data:`SETTLED_DEPTH` blocks below the latest are cached (a shallower
-block may still be replaced by a reorganisation), and so are the answers of the time
-search that they prove.
+chain for a client), so the ``eth_chainId`` check runs once per session. The headers
+read by time searches are kept in the core's block times
+(:attr:`ProviderContext.block_times <asof.plugin.ProviderContext>`: in the archive where
+it is enabled, so a later session reuses them, else in memory for the client's
+lifetime). Only headers at least :data:`SETTLED_DEPTH` blocks below the latest are
+passed on (a shallower block may still be replaced by a reorganisation), and the core
+stores only those final by the archive's finality horizon. A later search starts from
+the two stored blocks nearest to its moment; when they are adjacent, they answer it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Any
 import attrs
 
 from asof.plugin import (
+    BlockTime,
+    BlockTimes,
     Call,
     ConfigError,
     InvalidPoint,
@@ -39,7 +44,7 @@ from asof_evm.info import DEFAULT_CHAIN, NAME
 __all__ = ["SETTLED_DEPTH", "Header", "Node", "check_block", "node_for", "read_decimals",
            "with_decimals"]
 
-#: Blocks below the latest after which a header is taken as settled and cached.
+#: Blocks below the latest after which a header is taken as settled and kept.
 SETTLED_DEPTH = 64
 
 _NODES: weakref.WeakKeyDictionary[Any, Node] = weakref.WeakKeyDictionary()
@@ -68,7 +73,7 @@ def node_for(ctx: ProviderContext, chain: str) -> Node | None:
         return None
     node = _NODES.get(http)
     if node is None:
-        node = Node(http, chain, batch=bool(ctx.options.get("batch", True)))
+        node = Node(http, chain, ctx.block_times, batch=bool(ctx.options.get("batch", True)))
         _NODES[http] = node
     return node
 
@@ -76,12 +81,12 @@ def node_for(ctx: ProviderContext, chain: str) -> Node | None:
 class Node:
     """A node of ``chain`` behind ``http``."""
 
-    def __init__(self, http: ProviderHTTP, chain: str, *, batch: bool = True) -> None:
+    def __init__(self, http: ProviderHTTP, chain: str, times: BlockTimes, *,
+                 batch: bool = True) -> None:
         self.rpc = JsonRpc(http, NAME, batch=batch)
         self.chain = chain
+        self.times = times
         self.checked = False
-        self.headers: dict[int, Header] = {}
-        self.moments: dict[int, int] = {}  # epoch second -> last block at or before it
 
     # -- the chain check
 
@@ -126,16 +131,10 @@ class Node:
             raise ResponseError(NAME, "the node has no latest block", field="latest")
         return header
 
-    async def header(self, number: int, *, latest: int | None = None) -> Header | None:
-        """Block ``number``'s header (cached when settled); ``None`` when the node has
-        no such block."""
-        if number in self.headers:
-            return self.headers[number]
-        header = self.header_of(await self.rpc.call(*self.header_call(number)),
-                                f"block {number}")
-        if header is not None and latest is not None and number <= latest - SETTLED_DEPTH:
-            self.headers[number] = header
-        return header
+    async def header(self, number: int) -> Header | None:
+        """Block ``number``'s header; ``None`` when the node has no such block."""
+        return self.header_of(await self.rpc.call(*self.header_call(number)),
+                              f"block {number}")
 
     # -- time to block
 
@@ -146,30 +145,55 @@ class Node:
         return await self.block_at_second(second, latest)
 
     async def block_at_second(self, second: int, latest: Header) -> Header | None:
-        """:meth:`block_at` for a whole epoch second."""
+        """:meth:`block_at` for a whole epoch second.
+
+        The search starts from the settled block times kept so far (the two nearest to
+        the moment bound it; adjacent ones answer it without a request) and keeps the
+        settled headers it reads."""
         if latest.timestamp <= second:
             return latest
-        if second in self.moments:
-            return await self.header(self.moments[second], latest=latest.number)
         seen: dict[int, Header] = {latest.number: latest}
+        read: list[Header] = []
+        low, high = self._bounds(second, latest, seen)
+        if low is not None and high.number == low.number + 1:
+            return low
 
         async def timestamp_of(number: int) -> int:
             if number not in seen:
-                found = await self.header(number, latest=latest.number)
+                found = await self.header(number)
                 if found is None:
                     raise ResponseError(NAME, f"the node has no block {number} below its "
                                         f"latest {latest.number}", field="block")
                 seen[number] = found
+                read.append(found)
             return seen[number].timestamp
 
-        number = await last_block_at_or_before(
-            second, timestamp_of, latest=latest.number, latest_timestamp=latest.timestamp
-        )
-        if number is None:
-            return None
-        if number + 1 <= latest.number - SETTLED_DEPTH:
-            self.moments[second] = number
-        return seen[number]
+        try:
+            number = await last_block_at_or_before(
+                second, timestamp_of, latest=high.number, latest_timestamp=high.timestamp,
+                low=0 if low is None else low.number,
+            )
+        finally:
+            self.times.record(self.chain, [
+                BlockTime(number=h.number, timestamp=h.timestamp, hash=h.hash)
+                for h in read if h.number <= latest.number - SETTLED_DEPTH])
+        return None if number is None else seen[number]
+
+    def _bounds(self, second: int, latest: Header,
+                seen: dict[int, Header]) -> tuple[Header | None, Header]:
+        """The blocks bounding the search: the stored block at or before ``second``
+        (``None``: search from genesis) and the stored block after it (else the
+        latest). Stored blocks above the node's latest are not used."""
+        below, above = self.times.around(self.chain, second)
+        low: Header | None = None
+        high = latest
+        if below is not None and below.number < latest.number and below.timestamp <= second:
+            low = seen[below.number] = _header(below)
+        floor = -1 if low is None else low.number
+        if above is not None and floor < above.number < latest.number \
+                and above.timestamp > second:
+            high = seen[above.number] = _header(above)
+        return low, high
 
     async def last_at_or_before(self, second: int, latest: Header) -> int | None:
         """The block number of :meth:`block_at_second` (for :func:`asof.blocks.block_window`)."""
@@ -254,6 +278,10 @@ def with_decimals(token: Token, decimals: int | None) -> Token:
     standard = token.standard if token.standard != "unknown" else "erc20"
     return Token(chain=token.chain, address=token.address, standard=standard,
                  decimals=decimals, symbol=token.symbol)
+
+
+def _header(block: BlockTime) -> Header:
+    return Header(number=block.number, hash=block.hash, timestamp=block.timestamp)
 
 
 def check_block(number: int, header: Header | None) -> Header:
