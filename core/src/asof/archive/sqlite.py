@@ -149,16 +149,40 @@ def _where(filters: Filters, *, chain: str, wallet: str, time: str,
     return (" WHERE " + " AND ".join(parts) if parts else ""), tuple(args)
 
 
-class _Reader:
-    """Reads of one snapshot; turns rows back into records, caching tokens, wallets and
-    provenance."""
+class _Cache:
+    """What a connection read at one database version: decoded tokens, wallets and
+    provenance, and the small per-wallet lists every look-up needs (streams, coverage,
+    stored answers). Valid only while the database is at ``version`` (SQLite's
+    ``PRAGMA data_version``) and this connection has not written since."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.tokens: dict[int, Token] = {}
+        self.ids: dict[tuple[str, str], int | None] = {}
+        self.wallets: dict[tuple[str, str], Wallet] = {}
+        self.provenance: dict[tuple[int, bool], Provenance] = {}
+        self.known: dict[tuple[str, str], tuple[Any, ...] | None] = {}
+        self.lists: dict[tuple[Any, ...], Any] = {}
+
+    def full(self) -> bool:
+        """Whether the cache has grown past its bound (then it starts afresh)."""
+        return len(self.lists) > 4096 or len(self.provenance) > 4096 or \
+            len(self.known) > 4096
+
+
+class _Reader:
+    """Reads of one snapshot; turns rows back into records, caching tokens, wallets,
+    provenance and per-wallet lists in a :class:`_Cache` valid for the snapshot."""
+
+    def __init__(self, conn: sqlite3.Connection, cache: _Cache | None = None) -> None:
         self.conn = conn
-        self._tokens: dict[int, Token] = {}
-        self._ids: dict[tuple[str, str], int | None] = {}
-        self._wallets: dict[tuple[str, str], Wallet] = {}
-        self._provenance: dict[tuple[int, bool], Provenance] = {}
+        cache = cache if cache is not None else _Cache(-1)
+        self._lists = cache.lists
+        self._known = cache.known
+        self._tokens = cache.tokens
+        self._ids = cache.ids
+        self._wallets = cache.wallets
+        self._provenance = cache.provenance
 
     # -- decoding
     def _token(self, token_id: int) -> Token:
@@ -241,9 +265,13 @@ class _Reader:
 
     # -- the protocol
     def token(self, token: Token) -> Token | None:
-        row = self.conn.execute("SELECT standard, decimals, symbol FROM tokens "
-                                "WHERE chain = ? AND address = ?",
-                                (token.chain, token.address)).fetchone()
+        key = (token.chain, token.address)
+        if key in self._known:
+            row = self._known[key]
+        else:
+            row = self._known[key] = self.conn.execute(
+                "SELECT standard, decimals, symbol FROM tokens WHERE chain = ? AND "
+                "address = ?", key).fetchone()
         if row is None:
             return None
         standard, decimals, symbol = row
@@ -256,6 +284,15 @@ class _Reader:
 
     def coverage(self, wallet: Wallet | None = None, *, capability: str | None = None,
                  axis: str | None = None) -> list[Coverage]:
+        key = ("coverage", None if wallet is None else (wallet.chain, wallet.address),
+               capability, axis)
+        found = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = self._coverage(wallet, capability, axis)
+        return list(found)
+
+    def _coverage(self, wallet: Wallet | None, capability: str | None,
+                  axis: str | None) -> list[Coverage]:
         parts, args = [], []
         for column, value in (("chain", None if wallet is None else wallet.chain),
                               ("wallet", None if wallet is None else wallet.address),
@@ -271,6 +308,15 @@ class _Reader:
 
     def _streams(self, provider: str | None, wallet: Wallet,
                  token: Token | None) -> list[tuple[int, str, str]]:
+        key = ("streams", provider, wallet.chain, wallet.address,
+               None if token is None else (token.chain, token.address))
+        found: list[tuple[int, str, str]] | None = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = self._find_streams(provider, wallet, token)
+        return found
+
+    def _find_streams(self, provider: str | None, wallet: Wallet,
+                      token: Token | None) -> list[tuple[int, str, str]]:
         sql = "SELECT id, token_account, provider FROM streams WHERE chain = ? AND wallet = ?"
         args: tuple[Any, ...] = (wallet.chain, wallet.address)
         if provider is not None:
@@ -288,8 +334,13 @@ class _Reader:
         return sorted(account for _, account, _ in self._streams(provider, wallet, token))
 
     def mentioned(self, wallet: Wallet, token: Token) -> set[str]:
-        return {p for s, _, p in self._streams(None, wallet, token) if self.conn.execute(
-            "SELECT 1 FROM changes WHERE stream_id = ? LIMIT 1", (s,)).fetchone()}
+        key = ("mentioned", wallet.chain, wallet.address, token.chain, token.address)
+        found: set[str] | None = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = {
+                p for s, _, p in self._streams(None, wallet, token) if self.conn.execute(
+                    "SELECT 1 FROM changes WHERE stream_id = ? LIMIT 1", (s,)).fetchone()}
+        return set(found)
 
     def latest(self, provider: str, wallet: Wallet, token: Token, *, axis: str, at: int,
                low: int | None) -> list[BalanceChange]:
@@ -344,6 +395,13 @@ class _Reader:
         return below, above
 
     def answers(self, wallet: Wallet, token: Token) -> list[StoredAnswer]:
+        key = ("answers", wallet.chain, wallet.address, token.chain, token.address)
+        found: list[StoredAnswer] | None = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = self._answers(wallet, token)
+        return list(found)
+
+    def _answers(self, wallet: Wallet, token: Token) -> list[StoredAnswer]:
         token_id = self._token_id(token)
         if token_id is None:
             return []
@@ -675,6 +733,7 @@ class SQLiteStorage:
         self._lock = threading.RLock()
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
+        self._caches: dict[sqlite3.Connection, _Cache] = {}
         self._closed = False
         try:
             if self.path is not None:
@@ -704,6 +763,7 @@ class SQLiteStorage:
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
+            self._caches.clear()
 
     def _conn(self) -> sqlite3.Connection:
         if self._closed:
@@ -750,15 +810,42 @@ class SQLiteStorage:
 
     @contextmanager
     def read(self) -> Iterator[_Reader]:
-        """A consistent snapshot for several reads."""
-        with self._transaction("BEGIN", "read") as conn:
-            yield _Reader(conn)
+        """A consistent snapshot for several reads.
+
+        What the reads decode (tokens, provenance, per-wallet coverage, streams and
+        stored answers) is kept per connection for the next snapshot while the
+        database has not changed: ``PRAGMA data_version`` is read before and after the
+        snapshot starts, and the cache is used (and kept) only when both equal its
+        version, so no commit of any connection can fall between the cached state and
+        the snapshot; this connection's own writes drop its cache."""
+        with self._guard():
+            conn = self._conn()
+            try:
+                before = conn.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error as exc:
+                raise ArchiveError(f"cannot read archive {self.name}: {exc}") from exc
+            with self._transaction("BEGIN", "read") as conn:
+                after = conn.execute("PRAGMA data_version").fetchone()[0]
+                yield _Reader(conn, self._cache(conn, int(before), int(after)))
+
+    def _cache(self, conn: sqlite3.Connection, before: int, after: int) -> _Cache | None:
+        if before != after:  # something was committed while the snapshot started
+            self._caches.pop(conn, None)
+            return None
+        cache = self._caches.get(conn)
+        if cache is None or cache.version != after or cache.full():
+            cache = self._caches[conn] = _Cache(after)
+        return cache
 
     @contextmanager
     def write(self, now: datetime) -> Iterator[_Writer]:
         """One write transaction: everything inside is stored, or nothing is."""
         with self._transaction("BEGIN IMMEDIATE", "write") as conn:
-            yield _Writer(conn, to_us(now))
+            self._caches.pop(conn, None)
+            try:
+                yield _Writer(conn, to_us(now))
+            finally:
+                self._caches.pop(conn, None)
 
     def size(self) -> int | None:
         """Bytes on disk (database and WAL), ``None`` in memory."""
