@@ -16,7 +16,7 @@ backend are inclusive at both ends unless a method says otherwise. Reads happen 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
@@ -115,6 +115,22 @@ class StorageReader(Protocol):
         """Every change of ``wallet`` and ``token`` with time in ``[low, high]``, reduced
         to a :class:`~asof.archive.series.Row` (a series reads many), in the as-of
         order."""
+        ...
+
+    def rows_near(self, provider: str, wallet: Wallet, token: Token, *,
+                  last: Sequence[tuple[int | None, int]],
+                  first: Sequence[tuple[int, int]]) -> list[Row]:
+        """The changes a series sweep over sparse points needs, as in :meth:`rows`, in
+        the as-of order, each once: for every token account, its last change with time
+        in ``[low, at]`` for each ``(low, at)`` of ``last`` (``low`` ``None``: from
+        the beginning; the same choice as :meth:`latest`), and its first change with
+        time in ``[low, high)`` for each ``(low, high)`` of ``first``.
+
+        A backend may return more stored changes than these, as long as it returns
+        every change with time between the smallest low and the largest bound (that is
+        :meth:`rows` over that range, the simplest correct implementation). Added for
+        series whose cost follows points, not stored changes: the SQLite backend seeks
+        once per point and account when the range holds more changes than that."""
         ...
 
     def place(self, provider: str, wallet: Wallet, block: int) -> tuple[int | None, int | None]:

@@ -376,6 +376,40 @@ class _Reader:
         found.sort(key=lambda row: row.order)
         return found
 
+    def rows_near(self, provider: str, wallet: Wallet, token: Token, *,
+                  last: Sequence[tuple[int | None, int]],
+                  first: Sequence[tuple[int, int]]) -> list[Row]:
+        streams = self._streams(provider, wallet, token)
+        if not streams or not (last or first):
+            return []
+        low = min([_LOW if lo is None else lo for lo, _ in last] + [lo for lo, _ in first])
+        high = max([at for _, at in last] + [hi for _, hi in first])
+        seeks = (len(last) + len(first)) * len(streams)
+        ids = [s for s, _, _ in streams]
+        marks = ", ".join("?" for _ in ids)
+        stored = self.conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM changes WHERE stream_id IN ({marks}) "
+            "AND time_us >= ? AND time_us <= ? LIMIT ?)", (*ids, low, high, seeks)).fetchone()
+        if int(stored[0]) < seeks:  # fewer changes than seeks: read them all, in order
+            return self.rows(provider, wallet, token, low=low, high=high)
+        found: dict[int, Row] = {}
+        conn = self.conn
+        columns = "id, time_us, block, idx, raw, decimals, txn, block_hash"
+        before = (f"SELECT {columns} FROM changes WHERE stream_id = ? AND time_us <= ? AND "
+                  "time_us >= ? ORDER BY time_us DESC, block DESC, idx DESC LIMIT 1")
+        after = (f"SELECT {columns} FROM changes WHERE stream_id = ? AND time_us >= ? AND "
+                 "time_us < ? ORDER BY time_us, block, idx LIMIT 1")
+        for stream_id, account, _ in streams:
+            picked = [conn.execute(before, (stream_id, at, _LOW if lo is None else lo))
+                      .fetchone() for lo, at in last]
+            picked += [conn.execute(after, (stream_id, lo, hi)).fetchone() for lo, hi in first]
+            for row in picked:
+                if row is not None and row[0] not in found:
+                    i, t, b, x, raw, d, txn, h = row
+                    found[int(i)] = Row(int(t), _optional_int(b), _optional_int(x), account,
+                                        int(raw), d, txn, h)
+        return sorted(found.values(), key=lambda row: row.order)
+
     def place(self, provider: str, wallet: Wallet, block: int) -> tuple[int | None, int | None]:
         below: int | None = None
         above: int | None = None
