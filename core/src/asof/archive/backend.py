@@ -34,6 +34,7 @@ from asof.records import (
     HistoryScope,
     HoldingsPoint,
     LedgerEntry,
+    Point,
     Token,
     Wallet,
 )
@@ -141,6 +142,15 @@ class StorageReader(Protocol):
     def answers(self, wallet: Wallet, token: Token) -> list[StoredAnswer]:
         """Every stored balance-at answer of ``wallet`` and ``token`` (provenance as
         stored)."""
+        ...
+
+    def answers_for(self, wallet: Wallet, token: Token, point: Point) -> list[StoredAnswer]:
+        """The stored answers of :meth:`answers` that may bear on ``point``: every
+        answer whose method is declared exact (``exact`` true, any point: it may anchor
+        a window), and every answer whose requested point is on ``point``'s axis at or
+        after it (only those can vouch for it, see :func:`asof.archive.rules.vouches`);
+        in the order of :meth:`answers`. A look-up then reads what can matter, not
+        every answer ever stored for the wallet and token."""
         ...
 
     def latest_ledger(self, provider: str, account: Wallet, *, at: int,

@@ -305,7 +305,7 @@ def balance(r: StorageReader, wallet: Wallet, token: Token, point: Point) -> Bal
     """The archive's proven balance of ``wallet`` in ``token`` as of ``point``, or
     ``None`` (see the module docstring for the rules and their precedence)."""
     known = r.token(token) or token
-    stored = r.answers(wallet, known)
+    stored = r.answers_for(wallet, known, point)
     derived = _from_history(r, wallet, known, point, stored)
     if derived is None and resolve_chain(wallet.chain).venue:
         derived = _from_ledger(r, wallet, known, point)

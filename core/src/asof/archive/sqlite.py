@@ -435,6 +435,23 @@ class _Reader:
             found = self._lists[key] = self._answers(wallet, token)
         return list(found)
 
+    def answers_for(self, wallet: Wallet, token: Token, point: Point) -> list[StoredAnswer]:
+        token_id = self._token_id(token)
+        if token_id is None:
+            return []
+        column, pos = (("a.point_time_us", to_us(point.time)) if point.time is not None
+                       else ("a.point_block", point.block))
+        return [StoredAnswer(answer=self._answer(row),
+                             exact=None if row[14] is None else bool(row[14]))
+                for row in self.conn.execute(
+                    f"SELECT * FROM (SELECT {_ANSWER_COLUMNS}, a.provider FROM answers a "
+                    f"WHERE a.chain = ? AND a.wallet = ? AND a.token_id = ? AND {column} >= ? "
+                    f"UNION ALL SELECT {_ANSWER_COLUMNS}, a.provider FROM answers a "
+                    "WHERE a.chain = ? AND a.wallet = ? AND a.token_id = ? AND a.exact = 1 "
+                    f"AND ({column} < ? OR {column} IS NULL)) "
+                    "ORDER BY point_time_us, point_block, provider",
+                    (wallet.chain, wallet.address, token_id, pos) * 2)]
+
     def _answers(self, wallet: Wallet, token: Token) -> list[StoredAnswer]:
         token_id = self._token_id(token)
         if token_id is None:
