@@ -13,6 +13,7 @@ Run alone: ``python bench/server.py`` prints the port, then serves until killed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -99,7 +100,5 @@ def start() -> Server:
 
 
 if __name__ == "__main__":
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main())
-    except KeyboardInterrupt:
-        pass

@@ -168,8 +168,18 @@ _V2: tuple[str, ...] = (
     "ALTER TABLE answers ADD COLUMN exact INTEGER",
 )
 
+_V3: tuple[str, ...] = (
+    # A stored answer's own fetch time and echo, so that its provenance row (the rest)
+    # is shared by every answer of the same provider, source and caveats. NULL: kept
+    # in the provenance row (answers stored before version 3) or absent.
+    "ALTER TABLE answers ADD COLUMN fetched_us INTEGER",
+    "ALTER TABLE answers ADD COLUMN echo TEXT",
+    # Look-ups by wallet and token use the key's prefix; by time, answers_time.
+    "DROP INDEX answers_block",
+)
+
 #: Migration ``i`` (0-based) takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: list[Sequence[str]] = [_V1, _V2]
+MIGRATIONS: list[Sequence[str]] = [_V1, _V2, _V3]
 
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)

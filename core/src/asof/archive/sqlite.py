@@ -59,7 +59,7 @@ _HOLDINGS_COLUMNS = ("provider, chain, wallet, min_liquidity, time_us, usd, brea
                      "provenance_id")
 _ANSWER_COLUMNS = ("a.chain, a.wallet, a.token_id, a.point_time_us, a.point_block, a.raw, "
                    "a.decimals, a.has_asof, a.asof_block, a.asof_hash, a.asof_time_us, "
-                   "a.asof_txn, a.asof_idx, a.provenance_id, a.exact")
+                   "a.asof_txn, a.asof_idx, a.provenance_id, a.exact, a.fetched_us, a.echo")
 _COVERAGE_COLUMNS = "capability, provider, chain, wallet, scope, axis, start_pos, end_pos, basis"
 
 
@@ -259,9 +259,18 @@ class _Reader:
         chain, wallet, token_id, time_us, block, raw, decimals = row[:7]
         point = Point(time=from_us(int(time_us))) if time_us is not None else \
             Point(block=int(block))
+        provenance = self._prov(int(row[13]), False)
+        fetched_us, echo = row[15], row[16]
+        if fetched_us is not None or echo is not None:  # kept out of the shared row
+            provenance = attrs.evolve(
+                provenance,
+                fetched_at=provenance.fetched_at if fetched_us is None
+                else from_us(int(fetched_us)),
+                echo=provenance.echo if echo is None
+                else json.loads(echo, parse_float=Decimal))
         return BalanceAt(wallet=self._wallet(chain, wallet), token=self._token(int(token_id)),
                          amount=Amount(raw=int(raw), decimals=decimals), requested=point,
-                         as_of=_as_of(row[7:13]), provenance=self._prov(int(row[13]), False))
+                         as_of=_as_of(row[7:13]), provenance=provenance)
 
     # -- the protocol
     def token(self, token: Token) -> Token | None:
@@ -693,12 +702,21 @@ class _Writer:
         self._stored += cur.rowcount
 
     def answer(self, answer: BalanceAt, exact: bool | None = None) -> None:
+        """Store one answer. Its fetch time and echo (what the provider said it was
+        asked) go in the answer's own row, the rest of its provenance in a shared row,
+        so identical provenance is stored once."""
         as_of = answer.as_of
+        prov = answer.provenance
+        fetched = prov.fetched_at
+        echo = None if prov.echo is None else json.dumps(
+            to_data(prov.echo), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        shared = prov if fetched is None and echo is None else attrs.evolve(
+            prov, fetched_at=None, echo=None)
         self.conn.execute(
             "INSERT OR REPLACE INTO answers (provider, chain, wallet, token_id, point_time_us, "
             "point_block, raw, decimals, has_asof, asof_block, asof_hash, asof_time_us, "
-            "asof_txn, asof_idx, provenance_id, exact) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "asof_txn, asof_idx, provenance_id, exact, fetched_us, echo) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (answer.provenance.provider, answer.wallet.chain, answer.wallet.address,
              self._token_id(answer.token),
              None if answer.requested.time is None else to_us(answer.requested.time),
@@ -709,8 +727,9 @@ class _Writer:
              None if as_of is None or as_of.timestamp is None else to_us(as_of.timestamp),
              None if as_of is None else as_of.transaction,
              None if as_of is None else as_of.index,
-             self._provenance_id(answer.provenance),
-             None if exact is None else int(exact)))
+             self._provenance_id(shared),
+             None if exact is None else int(exact),
+             None if fetched is None else to_us(fetched), echo))
         self._stored += 1
 
     def coverage(self, coverage: Coverage) -> None:
