@@ -32,7 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from _common import START, USDC, WALLET, changes, clock, fill
+from _common import START, USDC, WALLET, Figure, changes, clock, fill, table
 
 from asof.archive import Archive
 from asof.archive.coverage import to_us
@@ -40,7 +40,7 @@ from asof.archive.io import export, import_file
 from asof.queries import BalanceQuery
 from asof.records import Amount, BalanceAt, BlockRef, Point, Provenance
 
-Row = tuple[str, str, str, float, str]
+Row = Figure
 
 
 def _median(runs: int, job: Callable[[], float]) -> float:
@@ -256,8 +256,7 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     args = parser.parse_args()
-    for name, ours, bare, ratio, target in figures(args.changes, args.runs):
-        print(f"{name:<40} {ours:>20} {bare:>40} {ratio:6.2f}x  target {target}")
+    table(figures(args.changes, args.runs))
     return 0
 
 

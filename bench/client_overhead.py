@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+from _common import table
 from server import start
 
 from asof import AsyncClient, Client
@@ -159,8 +160,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=400, help="calls per round")
     parser.add_argument("--rounds", type=int, default=5, help="rounds (median taken)")
     args = parser.parse_args()
-    for name, ours, bare, ratio, target in figures(args.calls, args.rounds):
-        print(f"{name:<45} {ours:>12} {bare:>30} {ratio:6.2f}x  target {target}")
+    table(figures(args.calls, args.rounds))
     return 0
 
 

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import archive_paths
 import client_overhead
+from _common import table
 
 
 def main() -> int:
@@ -35,15 +36,7 @@ def main() -> int:
     print(f"machine: {platform.machine()}, {platform.processor() or '?'}, "
           f"Python {platform.python_version()}; archive figures at {args.changes:,} "
           f"changes; medians")
-    head = ("figure", "asof", "baseline (same run)", "ratio", "target")
-    widths = (44, 22, 44, 7, 16)
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for name, ours, bare, ratio, target in rows:
-        shown = f"{ratio:.2f}x" if ratio else "-"
-        cells = (name, ours, bare, shown, target)
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
-              + " |")
+    table(rows)
     return 0
 
 
