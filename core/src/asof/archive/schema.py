@@ -176,6 +176,9 @@ _V3: tuple[str, ...] = (
     "ALTER TABLE answers ADD COLUMN echo TEXT",
     # Look-ups by wallet and token use the key's prefix; by time, answers_time.
     "DROP INDEX answers_block",
+    # The exact answers of a wallet and token (they may anchor any point), found
+    # without reading the others.
+    "CREATE INDEX answers_exact ON answers (chain, wallet, token_id) WHERE exact = 1",
 )
 
 #: Migration ``i`` (0-based) takes a database from version ``i`` to ``i + 1``.

@@ -456,7 +456,8 @@ class _Reader:
                     f"SELECT * FROM (SELECT {_ANSWER_COLUMNS}, a.provider FROM answers a "
                     f"WHERE a.chain = ? AND a.wallet = ? AND a.token_id = ? AND {column} >= ? "
                     f"UNION ALL SELECT {_ANSWER_COLUMNS}, a.provider FROM answers a "
-                    "WHERE a.chain = ? AND a.wallet = ? AND a.token_id = ? AND a.exact = 1 "
+                    "INDEXED BY answers_exact WHERE a.chain = ? AND a.wallet = ? AND "
+                    "a.token_id = ? AND a.exact = 1 "
                     f"AND ({column} < ? OR {column} IS NULL)) "
                     "ORDER BY point_time_us, point_block, provider",
                     (wallet.chain, wallet.address, token_id, pos) * 2)]
