@@ -69,3 +69,20 @@ def test_identical_provenance_is_stored_once(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT count(*) FROM provenance").fetchone()[0] == 1
     conn.close()
+
+
+def test_ids_of_a_rolled_back_or_cleared_write_are_not_reused(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.sqlite", clock=clock()) as archive:
+        query = balance_query(at(10))
+        try:
+            with archive.batch() as add:
+                add(change(at(5), 70))  # creates the token, stream and provenance rows
+                raise RuntimeError("interrupted")
+        except RuntimeError:
+            pass
+        archive.add([covered(None, at(20)), change(at(5), 70)])
+        assert _raw(archive.lookup_balance(query)) == 70
+        archive.clear()
+        archive.add([covered(None, at(20)), change(at(6), 80)])
+        assert _raw(archive.lookup_balance(query)) == 80
+        assert archive.info().counts["changes"] == 1

@@ -582,16 +582,39 @@ class _Reader:
             yield self._answer(row)
 
 
-class _Writer:
-    """Writes inside one transaction, with id caches for tokens, streams, provenance."""
+class _Ids:
+    """Row ids a connection's writes found or created (streams, provenance, tokens
+    with the exact information merged into them), valid across its write transactions
+    while the database is at ``version`` (``PRAGMA data_version`` read under the write
+    lock) and none of them rolled back or cleared anything."""
 
-    def __init__(self, conn: sqlite3.Connection, now_us: int) -> None:
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.tokens: dict[tuple[str, str, str, int | None, str | None], int] = {}
+        self.streams: dict[tuple[str, str, str, int, str], int] = {}
+        self.provenance: dict[str, int] = {}
+        self.provenance_objects: dict[Provenance, int] = {}
+        self.cleared = False
+
+    def full(self) -> bool:
+        """Whether the caches have grown past their bound."""
+        return max(len(self.tokens), len(self.streams), len(self.provenance),
+                   len(self.provenance_objects)) > 4096
+
+
+class _Writer:
+    """Writes inside one transaction, with id caches for tokens, streams, provenance
+    (kept across transactions in an :class:`_Ids`)."""
+
+    def __init__(self, conn: sqlite3.Connection, now_us: int, ids: _Ids | None = None) -> None:
         self.conn = conn
         self.now_us = now_us
+        self.ids = ids if ids is not None else _Ids(-1)
         self._tokens: dict[tuple[str, str], int] = {}
-        self._streams: dict[tuple[str, str, str, int, str], int] = {}
-        self._provenance: dict[str, int] = {}
-        self._provenance_objects: dict[Provenance, int] = {}
+        self._merged = self.ids.tokens
+        self._streams = self.ids.streams
+        self._provenance = self.ids.provenance
+        self._provenance_objects = self.ids.provenance_objects
         self._stored = 0
 
     @property
@@ -603,6 +626,11 @@ class _Writer:
         key = (token.chain, token.address)
         found = self._tokens.get(key)
         if found is not None:
+            return found
+        full = (token.chain, token.address, token.standard, token.decimals, token.symbol)
+        found = self._merged.get(full)
+        if found is not None:  # this exact information is merged into its row already
+            self._tokens[key] = found
             return found
         conn = self.conn
         row = conn.execute("SELECT id, standard, decimals, symbol FROM tokens "
@@ -624,6 +652,7 @@ class _Writer:
                 conn.execute("UPDATE tokens SET standard = ?, decimals = ?, symbol = ? "
                              "WHERE id = ?", (*merged, token_id))
         self._tokens[key] = token_id
+        self._merged[full] = token_id
         return token_id
 
     def _provenance_id(self, provenance: Provenance) -> int:
@@ -775,6 +804,7 @@ class _Writer:
 
     def clear(self, wallet: Wallet | None) -> int:
         conn = self.conn
+        self.ids.cleared = True
         removed = 0
         if wallet is None:
             for table in _TABLES:
@@ -805,6 +835,7 @@ class SQLiteStorage:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._caches: dict[sqlite3.Connection, _Cache] = {}
+        self._ids: dict[sqlite3.Connection, _Ids] = {}
         self._closed = False
         try:
             if self.path is not None:
@@ -835,6 +866,7 @@ class SQLiteStorage:
                 conn.close()
             self._connections.clear()
             self._caches.clear()
+            self._ids.clear()
 
     def _conn(self) -> sqlite3.Connection:
         if self._closed:
@@ -910,13 +942,29 @@ class SQLiteStorage:
 
     @contextmanager
     def write(self, now: datetime) -> Iterator[_Writer]:
-        """One write transaction: everything inside is stored, or nothing is."""
-        with self._transaction("BEGIN IMMEDIATE", "write") as conn:
-            self._caches.pop(conn, None)
-            try:
-                yield _Writer(conn, to_us(now))
-            finally:
+        """One write transaction: everything inside is stored, or nothing is.
+
+        The row ids the writes find or create are kept for this connection's next
+        write while ``PRAGMA data_version`` (read under the write lock) is unchanged;
+        a rollback, a failed commit or a clear drops them."""
+        conn: sqlite3.Connection | None = None
+        ids: _Ids | None = None
+        committed = False
+        try:
+            with self._transaction("BEGIN IMMEDIATE", "write") as conn:
                 self._caches.pop(conn, None)
+                version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+                ids = self._ids.get(conn)
+                if ids is None or ids.version != version or ids.full():
+                    ids = self._ids[conn] = _Ids(version)
+                try:
+                    yield _Writer(conn, to_us(now), ids)
+                finally:
+                    self._caches.pop(conn, None)
+            committed = True
+        finally:
+            if conn is not None and (not committed or ids is None or ids.cleared):
+                self._ids.pop(conn, None)
 
     def size(self) -> int | None:
         """Bytes on disk (database and WAL), ``None`` in memory."""
