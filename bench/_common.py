@@ -76,3 +76,19 @@ def header(title: str) -> None:
     """A title line for a benchmark's output."""
     print(title)
     print("-" * len(title))
+
+
+#: One figure: name, asof's number, the baseline's, the ratio (0: none) and the target.
+Figure = tuple[str, str, str, float, str]
+
+
+def table(rows: list[Figure]) -> None:
+    """Print figures as one Markdown table with the ratio column."""
+    head = ("figure", "asof", "baseline (same run)", "ratio", "target")
+    widths = (44, 22, 44, 7, 16)
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for name, ours, bare, ratio, target in rows:
+        cells = (name, ours, bare, f"{ratio:.2f}x" if ratio else "-", target)
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
+              + " |")

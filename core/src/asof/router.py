@@ -160,6 +160,7 @@ class Router:
         self._missing = {name: s.missing for name, s in self.settings.items()
                          if s.missing is not None}
         self._table = self._build_table()
+        self._routes: dict[tuple[str, Capability | str], Route] = {}
 
     def now(self) -> datetime:
         """The current UTC time as this router's clock says."""
@@ -221,12 +222,21 @@ class Router:
             self._cache_file(name).write_text(json.dumps(payload, indent=1), encoding="utf-8")
             outcome[name] = f"{len(valid)} chain declarations cached"
         self._table = self._build_table()
+        self._routes.clear()
         return outcome
 
     # -- routes -----------------------------------------------------------------------
 
     def route(self, chain: str, capability: Capability | str) -> Route:
-        """The ordered providers for ``chain`` and ``capability``, with reasons."""
+        """The ordered providers for ``chain`` and ``capability``, with reasons (built
+        once per pair; :meth:`refresh_chains` rebuilds them)."""
+        key = (chain, capability)
+        found = self._routes.get(key)
+        if found is None:
+            found = self._routes[key] = self._build_route(chain, capability)
+        return found
+
+    def _build_route(self, chain: str, capability: Capability | str) -> Route:
         chain_name = resolve_chain(chain).name
         cap = Capability(capability)
         preferred = self.config.route_preference(chain_name, cap.value)

@@ -429,7 +429,6 @@ class ProviderSession:
             await self._limiter.acquire()
         client = self._transport.client
         started = time.perf_counter()
-        shown = self._safe_url(url)
         try:
             with anyio.fail_after(self.timeout):  # the whole request, not each read
                 response = await client.request(
@@ -441,35 +440,39 @@ class ProviderSession:
                     timeout=self.timeout,
                 )
         except TimeoutError:
-            self._log(method, shown, "deadline", started, attempt)
+            self._log(method, url, "deadline", started, attempt)
             raise ProviderTimeout(
                 self.provider, f"no complete answer within {self.timeout:g} s"
             ) from None
         except httpx.TimeoutException as exc:
-            self._log(method, shown, type(exc).__name__, started, attempt)
+            self._log(method, url, type(exc).__name__, started, attempt)
             raise ProviderTimeout(
                 self.provider,
                 f"no answer within {self.timeout:g} s ({type(exc).__name__})",
             ) from None
         except httpx.DecodingError as exc:
-            self._log(method, shown, type(exc).__name__, started, attempt)
+            self._log(method, url, type(exc).__name__, started, attempt)
             raise UnreadableResponse(
                 self.provider, self.redact(f"the answer could not be decoded: {exc}")
             ) from None
         except httpx.RequestError as exc:
-            self._log(method, shown, type(exc).__name__, started, attempt)
+            self._log(method, url, type(exc).__name__, started, attempt)
             raise TransportError(
                 self.provider,
                 self.redact(f"connection failed ({type(exc).__name__}: {exc})"),
             ) from None
-        shown = self._safe_url(str(response.request.url))
-        self._log(method, shown, str(response.status_code), started, attempt)
+        if log.isEnabledFor(logging.DEBUG):
+            self._log(method, str(response.request.url), str(response.status_code), started,
+                      attempt)
         if 200 <= response.status_code < 300:
             return self._checked(self._parse(response), response.status_code)
         raise self._error(response)
 
     def _log(self, method: str, url: str, outcome: str, started: float, attempt: int) -> None:
+        """Log one request at debug level; the URL is redacted (and its userinfo
+        stripped) only when the line is written."""
         if log.isEnabledFor(logging.DEBUG):
+            url = self._safe_url(url)
             elapsed = (time.perf_counter() - started) * 1000
             suffix = f" (attempt {attempt})" if attempt > 1 else ""
             log.debug("%s %s %s -> %s in %.0f ms%s", self.provider, method, url, outcome,

@@ -34,10 +34,13 @@ from asof.records import (
     Amount,
     BalanceAt,
     BalanceChange,
+    BlockRef,
     ChainSupport,
     HoldingsPoint,
     LedgerEntry,
     Point,
+    Provenance,
+    Token,
     Wallet,
 )
 
@@ -215,7 +218,118 @@ def loads_line(text: str) -> Any:
     if not isinstance(kind, str) or kind not in KINDS:
         raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}",
                          field="kind", value=kind)
+    if kind == "balance_change":
+        found = _fast.change(data)
+        if found is not None:
+            return found
     return from_data(KINDS[kind], data)
+
+
+_CHANGE_KEYS = frozenset(("wallet", "token", "token_account", "balance", "block",
+                          "provenance"))
+_TOKEN_KEYS = frozenset(("chain", "address", "standard", "decimals", "symbol"))
+_BLOCK_KEYS = frozenset(("number", "hash", "timestamp", "transaction", "index"))
+_PROVENANCE_KEYS = frozenset(("provider", "derived", "archived", "source", "fetched_at",
+                              "echo", "caveats", "read_at", "resolved"))
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else _str_in(value, str)
+
+
+def _opt_int(value: Any, field: str) -> int | None:
+    return None if value is None else to_int(value, field=field)
+
+
+class _FastDecoder:
+    """A fixed-shape decoder for the canonical form of a balance change (the form
+    :func:`dumps_line` writes and ``asof export`` / ``asof import`` move by the
+    million), with the same checks as the generic converter: the same hooks for
+    text, integers (:func:`~asof.exact.to_int`: no float, no truncation), booleans
+    and times. It answers only when every key set is exactly the canonical one and
+    ``read_at``/``resolved`` are null; anything else returns ``None`` and goes the
+    generic way (which also words the errors). Wallets, tokens and provenance seen
+    before are reused (records are frozen)."""
+
+    def __init__(self) -> None:
+        self._wallets: dict[str, Wallet] = {}
+        self._tokens: dict[tuple[Any, ...], Token] = {}
+        self._provenance: dict[tuple[Any, ...], Provenance] = {}
+
+    def change(self, data: dict[str, Any]) -> BalanceChange | None:
+        try:
+            return self._change(data)
+        except (AsofError, ValueError, TypeError, KeyError, AttributeError):
+            return None  # the generic path says what is wrong, naming the field
+
+    def _change(self, data: dict[str, Any]) -> BalanceChange | None:
+        if data.keys() != _CHANGE_KEYS:
+            return None
+        token, balance, block, prov = (data["token"], data["balance"], data["block"],
+                                       data["provenance"])
+        if not (type(token) is dict and token.keys() == _TOKEN_KEYS and
+                type(balance) is dict and type(block) is dict and
+                block.keys() == _BLOCK_KEYS and type(prov) is dict and
+                prov.keys() == _PROVENANCE_KEYS and prov["read_at"] is None and
+                prov["resolved"] is None):
+            return None
+        if not ({"raw", "decimals"} <= balance.keys() <= {"raw", "decimals", "value"}):
+            return None
+        text = _str_in(data["wallet"], str)
+        wallet = self._wallets.get(text)
+        if wallet is None:
+            wallet = self._wallets[text] = Wallet.parse(text)
+        return BalanceChange(
+            wallet=wallet, token=self._token(token),
+            token_account=_opt_str(data["token_account"]),
+            balance=Amount(raw=to_int(balance["raw"], field="value"),
+                           decimals=_opt_int(balance["decimals"], "value")),
+            block=BlockRef(number=_opt_int(block["number"], "value"),
+                           hash=_opt_str(block["hash"]),
+                           timestamp=None if block["timestamp"] is None
+                           else _time_in(block["timestamp"], datetime),
+                           transaction=_opt_str(block["transaction"]),
+                           index=_opt_int(block["index"], "value")),
+            provenance=self._prov(prov))
+
+    def _token(self, data: dict[str, Any]) -> Token:
+        key = (data["chain"], data["address"], data["standard"], data["decimals"],
+               data["symbol"])
+        found = self._tokens.get(key) if all(
+            type(v) in (str, int, type(None)) for v in key) else None
+        if found is None:
+            found = Token(chain=_str_in(key[0], str), address=_str_in(key[1], str),
+                          standard=_str_in(key[2], str), decimals=_opt_int(key[3], "value"),
+                          symbol=_opt_str(key[4]))
+            if len(self._tokens) < 10_000:
+                self._tokens[key] = found
+        return found
+
+    def _prov(self, data: dict[str, Any]) -> Provenance:
+        caveats = data["caveats"]
+        if type(caveats) is not list:
+            raise TypeError("caveats")
+        echo = data["echo"]
+        key = (data["provider"], data["derived"], data["archived"], data["source"],
+               data["fetched_at"], *caveats) if echo is None else None
+        found = None if key is None or not all(
+            type(v) in (str, bool, type(None)) for v in key) else self._provenance.get(key)
+        if found is None:
+            found = Provenance(
+                provider=_str_in(data["provider"], str),
+                derived=_bool_in(data["derived"], bool),
+                archived=_bool_in(data["archived"], bool),
+                source=_opt_str(data["source"]),
+                fetched_at=None if data["fetched_at"] is None
+                else _time_in(data["fetched_at"], datetime),
+                echo=None if echo is None else _mapping_in(echo, Mapping),
+                caveats=tuple(_str_in(c, str) for c in caveats))
+            if key is not None and len(self._provenance) < 10_000:
+                self._provenance[key] = found
+        return found
+
+
+_fast = _FastDecoder()
 
 
 def flatten(record: Any) -> dict[str, Any]:

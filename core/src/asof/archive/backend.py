@@ -16,7 +16,7 @@ backend are inclusive at both ends unless a method says otherwise. Reads happen 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
@@ -35,6 +35,7 @@ from asof.records import (
     HistoryScope,
     HoldingsPoint,
     LedgerEntry,
+    Point,
     Token,
     Wallet,
 )
@@ -118,6 +119,22 @@ class StorageReader(Protocol):
         order."""
         ...
 
+    def rows_near(self, provider: str, wallet: Wallet, token: Token, *,
+                  last: Sequence[tuple[int | None, int]],
+                  first: Sequence[tuple[int, int]]) -> list[Row]:
+        """The changes a series sweep over sparse points needs, as in :meth:`rows`, in
+        the as-of order, each once: for every token account, its last change with time
+        in ``[low, at]`` for each ``(low, at)`` of ``last`` (``low`` ``None``: from
+        the beginning; the same choice as :meth:`latest`), and its first change with
+        time in ``[low, high)`` for each ``(low, high)`` of ``first``.
+
+        A backend may return more stored changes than these, as long as it returns
+        every change with time between the smallest low and the largest bound (that is
+        :meth:`rows` over that range, the simplest correct implementation). Added for
+        series whose cost follows points, not stored changes: the SQLite backend seeks
+        once per point and account when the range holds more changes than that."""
+        ...
+
     def place(self, provider: str, wallet: Wallet, block: int) -> tuple[int | None, int | None]:
         """The times of the wallet's stored changes (any token) from ``provider`` nearest
         to ``block``: the last at or below it and the first at or above it."""
@@ -126,6 +143,15 @@ class StorageReader(Protocol):
     def answers(self, wallet: Wallet, token: Token) -> list[StoredAnswer]:
         """Every stored balance-at answer of ``wallet`` and ``token`` (provenance as
         stored)."""
+        ...
+
+    def answers_for(self, wallet: Wallet, token: Token, point: Point) -> list[StoredAnswer]:
+        """The stored answers of :meth:`answers` that may bear on ``point``: every
+        answer whose method is declared exact (``exact`` true, any point: it may anchor
+        a window), and every answer whose requested point is on ``point``'s axis at or
+        after it (only those can vouch for it, see :func:`asof.archive.rules.vouches`);
+        in the order of :meth:`answers`. A look-up then reads what can matter, not
+        every answer ever stored for the wallet and token."""
         ...
 
     def latest_ledger(self, provider: str, account: Wallet, *, at: int,

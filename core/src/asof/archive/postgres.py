@@ -70,6 +70,9 @@ _INSERT_CHANGE = (
     "provenance_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING")
 
 
+_INDEX_HINT = re.compile(r" (?:INDEXED BY \w+|NOT INDEXED)\b")
+
+
 def translate(sql: str) -> str:
     """The PostgreSQL text of one statement of the SQLite backend."""
     found = _translated.get(sql)
@@ -86,6 +89,7 @@ def translate(sql: str) -> str:
     elif text.startswith("INSERT OR IGNORE INTO "):
         text = "INSERT INTO " + text[len("INSERT OR IGNORE INTO "):] + " ON CONFLICT DO NOTHING"
     text = text.replace(" IS ?", " IS NOT DISTINCT FROM ?").replace("?", "%s")
+    text = _INDEX_HINT.sub("", text)  # SQLite's index hints; PostgreSQL plans alone
     _translated[sql] = text
     return text
 

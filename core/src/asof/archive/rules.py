@@ -40,7 +40,7 @@ import attrs
 
 from asof.archive.backend import StorageReader, StoredAnswer
 from asof.archive.coverage import Coverage, Span, find_span, from_us, merge_spans, to_us
-from asof.archive.series import Anchor, Known, sweep
+from asof.archive.series import Anchor, Known, Row, sweep
 from asof.chains import resolve_chain
 from asof.derive import balance_from_changes, balance_from_ledger
 from asof.errors import InputError
@@ -305,7 +305,7 @@ def balance(r: StorageReader, wallet: Wallet, token: Token, point: Point) -> Bal
     """The archive's proven balance of ``wallet`` in ``token`` as of ``point``, or
     ``None`` (see the module docstring for the rules and their precedence)."""
     known = r.token(token) or token
-    stored = r.answers(wallet, known)
+    stored = r.answers_for(wallet, known, point)
     derived = _from_history(r, wallet, known, point, stored)
     if derived is None and resolve_chain(wallet.chain).venue:
         derived = _from_ledger(r, wallet, known, point)
@@ -329,8 +329,7 @@ def series(r: StorageReader, wallet: Wallet, token: Token,
                     and s.end > positions[0]]
         if not relevant:
             continue
-        low = relevant[0].start
-        rows = r.rows(provider, wallet, known, low=low, high=end)
+        rows = _sweep_rows(r, provider, wallet, known, relevant, positions)
         blocked: dict[int | None, frozenset[str]] = {}
         for span in relevant:
             if span.start is not None and span.opening:
@@ -353,6 +352,22 @@ def series(r: StorageReader, wallet: Wallet, token: Token,
         derived = None if k is None else _known(wallet, known, point, k, stored)
         out.append(_choose(point, derived, by_point(pos)))
     return out
+
+
+def _sweep_rows(r: StorageReader, provider: str, wallet: Wallet, token: Token,
+                spans: Sequence[Span], positions: Sequence[int]) -> list[Row]:
+    """The stored changes :func:`~asof.archive.series.sweep` needs for ``positions``:
+    per point, each account's last change in the point's span up to the point, and per
+    span its first change (a sweep over these gives what a sweep over every change
+    gives: the same held balance per account, the same last change, the same first
+    change of each span)."""
+    last: list[tuple[int | None, int]] = []
+    for pos in positions:
+        span = find_span(spans, pos)
+        if span is not None:
+            last.append((span.start, pos))
+    first = [(s.start, s.end) for s in spans if s.start is not None]
+    return r.rows_near(provider, wallet, token, last=last, first=first)
 
 
 def _known(wallet: Wallet, token: Token, point: Point, k: Known,

@@ -183,8 +183,21 @@ _V3: tuple[str, ...] = (
     "CREATE INDEX block_times_time ON block_times (provider, chain, time_us, block)",
 )
 
+_V4: tuple[str, ...] = (
+    # A stored answer's own fetch time and echo, so that its provenance row (the rest)
+    # is shared by every answer of the same provider, source and caveats. NULL: kept
+    # in the provenance row (answers stored before version 4) or absent.
+    "ALTER TABLE answers ADD COLUMN fetched_us INTEGER",
+    "ALTER TABLE answers ADD COLUMN echo TEXT",
+    # Look-ups by wallet and token use the key's prefix; by time, answers_time.
+    "DROP INDEX answers_block",
+    # The exact answers of a wallet and token (they may anchor any point), found
+    # without reading the others.
+    "CREATE INDEX answers_exact ON answers (chain, wallet, token_id) WHERE exact = 1",
+)
+
 #: Migration ``i`` (0-based) takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: list[Sequence[str]] = [_V1, _V2, _V3]
+MIGRATIONS: list[Sequence[str]] = [_V1, _V2, _V3, _V4]
 
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)

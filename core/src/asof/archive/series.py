@@ -165,6 +165,8 @@ def sweep(
     held: dict[str, int] = {}
     total = 0
     last: Row | None = None
+    last_row: Row | None = None  # the change last_ref was built from
+    last_ref: BlockRef | None = None
     found_decimals = decimals
     cursor = 0
     first_in_span: int | None = None
@@ -194,8 +196,10 @@ def sweep(
             if waiting and not waiting <= held.keys():
                 out.append(None)
             elif last is not None:
+                if last is not last_row:
+                    last_row, last_ref = last, last.block_ref()
                 out.append(Known(Amount(raw=total, decimals=found_decimals),
-                                 last.block_ref(), provider))
+                                 last_ref, provider))
             else:
                 out.append(Known(Amount(raw=0, decimals=decimals), None, provider))
         elif last is not None:

@@ -60,7 +60,7 @@ _HOLDINGS_COLUMNS = ("provider, chain, wallet, min_liquidity, time_us, usd, brea
                      "provenance_id")
 _ANSWER_COLUMNS = ("a.chain, a.wallet, a.token_id, a.point_time_us, a.point_block, a.raw, "
                    "a.decimals, a.has_asof, a.asof_block, a.asof_hash, a.asof_time_us, "
-                   "a.asof_txn, a.asof_idx, a.provenance_id, a.exact")
+                   "a.asof_txn, a.asof_idx, a.provenance_id, a.exact, a.fetched_us, a.echo")
 _COVERAGE_COLUMNS = "capability, provider, chain, wallet, scope, axis, start_pos, end_pos, basis"
 
 
@@ -161,16 +161,40 @@ def _block_time(row: Sequence[Any] | None) -> BlockTime | None:
     return BlockTime(number=int(block), timestamp=int(time_us) // _US, hash=block_hash)
 
 
-class _Reader:
-    """Reads of one snapshot; turns rows back into records, caching tokens, wallets and
-    provenance."""
+class _Cache:
+    """What a connection read at one database version: decoded tokens, wallets and
+    provenance, and the small per-wallet lists every look-up needs (streams, coverage,
+    stored answers). Valid only while the database is at ``version`` (SQLite's
+    ``PRAGMA data_version``) and this connection has not written since."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.tokens: dict[int, Token] = {}
+        self.ids: dict[tuple[str, str], int | None] = {}
+        self.wallets: dict[tuple[str, str], Wallet] = {}
+        self.provenance: dict[tuple[int, bool], Provenance] = {}
+        self.known: dict[tuple[str, str], tuple[Any, ...] | None] = {}
+        self.lists: dict[tuple[Any, ...], Any] = {}
+
+    def full(self) -> bool:
+        """Whether the cache has grown past its bound (then it starts afresh)."""
+        return len(self.lists) > 4096 or len(self.provenance) > 4096 or \
+            len(self.known) > 4096
+
+
+class _Reader:
+    """Reads of one snapshot; turns rows back into records, caching tokens, wallets,
+    provenance and per-wallet lists in a :class:`_Cache` valid for the snapshot."""
+
+    def __init__(self, conn: sqlite3.Connection, cache: _Cache | None = None) -> None:
         self.conn = conn
-        self._tokens: dict[int, Token] = {}
-        self._ids: dict[tuple[str, str], int | None] = {}
-        self._wallets: dict[tuple[str, str], Wallet] = {}
-        self._provenance: dict[tuple[int, bool], Provenance] = {}
+        cache = cache if cache is not None else _Cache(-1)
+        self._lists = cache.lists
+        self._known = cache.known
+        self._tokens = cache.tokens
+        self._ids = cache.ids
+        self._wallets = cache.wallets
+        self._provenance = cache.provenance
 
     # -- decoding
     def _token(self, token_id: int) -> Token:
@@ -247,15 +271,28 @@ class _Reader:
         chain, wallet, token_id, time_us, block, raw, decimals = row[:7]
         point = Point(time=from_us(int(time_us))) if time_us is not None else \
             Point(block=int(block))
+        provenance = self._prov(int(row[13]), False)
+        fetched_us, echo = row[15], row[16]
+        if fetched_us is not None or echo is not None:  # kept out of the shared row
+            provenance = attrs.evolve(
+                provenance,
+                fetched_at=provenance.fetched_at if fetched_us is None
+                else from_us(int(fetched_us)),
+                echo=provenance.echo if echo is None
+                else json.loads(echo, parse_float=Decimal))
         return BalanceAt(wallet=self._wallet(chain, wallet), token=self._token(int(token_id)),
                          amount=Amount(raw=int(raw), decimals=decimals), requested=point,
-                         as_of=_as_of(row[7:13]), provenance=self._prov(int(row[13]), False))
+                         as_of=_as_of(row[7:13]), provenance=provenance)
 
     # -- the protocol
     def token(self, token: Token) -> Token | None:
-        row = self.conn.execute("SELECT standard, decimals, symbol FROM tokens "
-                                "WHERE chain = ? AND address = ?",
-                                (token.chain, token.address)).fetchone()
+        key = (token.chain, token.address)
+        if key in self._known:
+            row = self._known[key]
+        else:
+            row = self._known[key] = self.conn.execute(
+                "SELECT standard, decimals, symbol FROM tokens WHERE chain = ? AND "
+                "address = ?", key).fetchone()
         if row is None:
             return None
         standard, decimals, symbol = row
@@ -268,6 +305,15 @@ class _Reader:
 
     def coverage(self, wallet: Wallet | None = None, *, capability: str | None = None,
                  axis: str | None = None) -> list[Coverage]:
+        key = ("coverage", None if wallet is None else (wallet.chain, wallet.address),
+               capability, axis)
+        found = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = self._coverage(wallet, capability, axis)
+        return list(found)
+
+    def _coverage(self, wallet: Wallet | None, capability: str | None,
+                  axis: str | None) -> list[Coverage]:
         parts, args = [], []
         for column, value in (("chain", None if wallet is None else wallet.chain),
                               ("wallet", None if wallet is None else wallet.address),
@@ -283,6 +329,15 @@ class _Reader:
 
     def _streams(self, provider: str | None, wallet: Wallet,
                  token: Token | None) -> list[tuple[int, str, str]]:
+        key = ("streams", provider, wallet.chain, wallet.address,
+               None if token is None else (token.chain, token.address))
+        found: list[tuple[int, str, str]] | None = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = self._find_streams(provider, wallet, token)
+        return found
+
+    def _find_streams(self, provider: str | None, wallet: Wallet,
+                      token: Token | None) -> list[tuple[int, str, str]]:
         sql = "SELECT id, token_account, provider FROM streams WHERE chain = ? AND wallet = ?"
         args: tuple[Any, ...] = (wallet.chain, wallet.address)
         if provider is not None:
@@ -300,8 +355,13 @@ class _Reader:
         return sorted(account for _, account, _ in self._streams(provider, wallet, token))
 
     def mentioned(self, wallet: Wallet, token: Token) -> set[str]:
-        return {p for s, _, p in self._streams(None, wallet, token) if self.conn.execute(
-            "SELECT 1 FROM changes WHERE stream_id = ? LIMIT 1", (s,)).fetchone()}
+        key = ("mentioned", wallet.chain, wallet.address, token.chain, token.address)
+        found: set[str] | None = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = {
+                p for s, _, p in self._streams(None, wallet, token) if self.conn.execute(
+                    "SELECT 1 FROM changes WHERE stream_id = ? LIMIT 1", (s,)).fetchone()}
+        return set(found)
 
     def latest(self, provider: str, wallet: Wallet, token: Token, *, axis: str, at: int,
                low: int | None) -> list[BalanceChange]:
@@ -337,6 +397,41 @@ class _Reader:
         found.sort(key=lambda row: row.order)
         return found
 
+    def rows_near(self, provider: str, wallet: Wallet, token: Token, *,
+                  last: Sequence[tuple[int | None, int]],
+                  first: Sequence[tuple[int, int]]) -> list[Row]:
+        streams = self._streams(provider, wallet, token)
+        if not streams or not (last or first):
+            return []
+        low = min([_LOW if lo is None else lo for lo, _ in last] + [lo for lo, _ in first])
+        high = max([at for _, at in last] + [hi for _, hi in first])
+        seeks = (len(last) + len(first)) * len(streams)
+        ids = [s for s, _, _ in streams]
+        marks = ", ".join("?" for _ in ids)
+        stored = self.conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM changes WHERE stream_id IN ({marks}) "
+            "AND time_us >= ? AND time_us <= ? LIMIT ?) AS found",
+            (*ids, low, high, seeks)).fetchone()
+        if int(stored[0]) < seeks:  # fewer changes than seeks: read them all, in order
+            return self.rows(provider, wallet, token, low=low, high=high)
+        found: dict[int, Row] = {}
+        conn = self.conn
+        columns = "id, time_us, block, idx, raw, decimals, txn, block_hash"
+        before = (f"SELECT {columns} FROM changes WHERE stream_id = ? AND time_us <= ? AND "
+                  "time_us >= ? ORDER BY time_us DESC, block DESC, idx DESC LIMIT 1")
+        after = (f"SELECT {columns} FROM changes WHERE stream_id = ? AND time_us >= ? AND "
+                 "time_us < ? ORDER BY time_us, block, idx LIMIT 1")
+        for stream_id, account, _ in streams:
+            picked = [conn.execute(before, (stream_id, at, _LOW if lo is None else lo))
+                      .fetchone() for lo, at in last]
+            picked += [conn.execute(after, (stream_id, lo, hi)).fetchone() for lo, hi in first]
+            for row in picked:
+                if row is not None and row[0] not in found:
+                    i, t, b, x, raw, d, txn, h = row
+                    found[int(i)] = Row(int(t), _optional_int(b), _optional_int(x), account,
+                                        int(raw), d, txn, h)
+        return sorted(found.values(), key=lambda row: row.order)
+
     def place(self, provider: str, wallet: Wallet, block: int) -> tuple[int | None, int | None]:
         below: int | None = None
         above: int | None = None
@@ -356,6 +451,31 @@ class _Reader:
         return below, above
 
     def answers(self, wallet: Wallet, token: Token) -> list[StoredAnswer]:
+        key = ("answers", wallet.chain, wallet.address, token.chain, token.address)
+        found: list[StoredAnswer] | None = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = self._answers(wallet, token)
+        return list(found)
+
+    def answers_for(self, wallet: Wallet, token: Token, point: Point) -> list[StoredAnswer]:
+        token_id = self._token_id(token)
+        if token_id is None:
+            return []
+        column, pos = (("a.point_time_us", to_us(point.time)) if point.time is not None
+                       else ("a.point_block", point.block))
+        return [StoredAnswer(answer=self._answer(row),
+                             exact=None if row[14] is None else bool(row[14]))
+                for row in self.conn.execute(
+                    f"SELECT * FROM (SELECT {_ANSWER_COLUMNS}, a.provider FROM answers a "
+                    f"WHERE a.chain = ? AND a.wallet = ? AND a.token_id = ? AND {column} >= ? "
+                    f"UNION ALL SELECT {_ANSWER_COLUMNS}, a.provider FROM answers a "
+                    "INDEXED BY answers_exact WHERE a.chain = ? AND a.wallet = ? AND "
+                    "a.token_id = ? AND a.exact = 1 "
+                    f"AND ({column} < ? OR {column} IS NULL)) AS found "
+                    "ORDER BY point_time_us, point_block, provider",
+                    (wallet.chain, wallet.address, token_id, pos) * 2)]
+
+    def _answers(self, wallet: Wallet, token: Token) -> list[StoredAnswer]:
         token_id = self._token_id(token)
         if token_id is None:
             return []
@@ -503,16 +623,39 @@ class _Reader:
             yield str(provider), str(chain), found
 
 
-class _Writer:
-    """Writes inside one transaction, with id caches for tokens, streams, provenance."""
+class _Ids:
+    """Row ids a connection's writes found or created (streams, provenance, tokens
+    with the exact information merged into them), valid across its write transactions
+    while the database is at ``version`` (``PRAGMA data_version`` read under the write
+    lock) and none of them rolled back or cleared anything."""
 
-    def __init__(self, conn: sqlite3.Connection, now_us: int) -> None:
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.tokens: dict[tuple[str, str, str, int | None, str | None], int] = {}
+        self.streams: dict[tuple[str, str, str, int, str], int] = {}
+        self.provenance: dict[str, int] = {}
+        self.provenance_objects: dict[Provenance, int] = {}
+        self.cleared = False
+
+    def full(self) -> bool:
+        """Whether the caches have grown past their bound."""
+        return max(len(self.tokens), len(self.streams), len(self.provenance),
+                   len(self.provenance_objects)) > 4096
+
+
+class _Writer:
+    """Writes inside one transaction, with id caches for tokens, streams, provenance
+    (kept across transactions in an :class:`_Ids`)."""
+
+    def __init__(self, conn: sqlite3.Connection, now_us: int, ids: _Ids | None = None) -> None:
         self.conn = conn
         self.now_us = now_us
+        self.ids = ids if ids is not None else _Ids(-1)
         self._tokens: dict[tuple[str, str], int] = {}
-        self._streams: dict[tuple[str, str, str, int, str], int] = {}
-        self._provenance: dict[str, int] = {}
-        self._provenance_objects: dict[Provenance, int] = {}
+        self._merged = self.ids.tokens
+        self._streams = self.ids.streams
+        self._provenance = self.ids.provenance
+        self._provenance_objects = self.ids.provenance_objects
         self._stored = 0
 
     @property
@@ -524,6 +667,11 @@ class _Writer:
         key = (token.chain, token.address)
         found = self._tokens.get(key)
         if found is not None:
+            return found
+        full = (token.chain, token.address, token.standard, token.decimals, token.symbol)
+        found = self._merged.get(full)
+        if found is not None:  # this exact information is merged into its row already
+            self._tokens[key] = found
             return found
         conn = self.conn
         row = conn.execute("SELECT id, standard, decimals, symbol FROM tokens "
@@ -545,6 +693,7 @@ class _Writer:
                 conn.execute("UPDATE tokens SET standard = ?, decimals = ?, symbol = ? "
                              "WHERE id = ?", (*merged, token_id))
         self._tokens[key] = token_id
+        self._merged[full] = token_id
         return token_id
 
     def _provenance_id(self, provenance: Provenance) -> int:
@@ -624,12 +773,21 @@ class _Writer:
         self._stored += cur.rowcount
 
     def answer(self, answer: BalanceAt, exact: bool | None = None) -> None:
+        """Store one answer. Its fetch time and echo (what the provider said it was
+        asked) go in the answer's own row, the rest of its provenance in a shared row,
+        so identical provenance is stored once."""
         as_of = answer.as_of
+        prov = answer.provenance
+        fetched = prov.fetched_at
+        echo = None if prov.echo is None else json.dumps(
+            to_data(prov.echo), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        shared = prov if fetched is None and echo is None else attrs.evolve(
+            prov, fetched_at=None, echo=None)
         self.conn.execute(
             "INSERT OR REPLACE INTO answers (provider, chain, wallet, token_id, point_time_us, "
             "point_block, raw, decimals, has_asof, asof_block, asof_hash, asof_time_us, "
-            "asof_txn, asof_idx, provenance_id, exact) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "asof_txn, asof_idx, provenance_id, exact, fetched_us, echo) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (answer.provenance.provider, answer.wallet.chain, answer.wallet.address,
              self._token_id(answer.token),
              None if answer.requested.time is None else to_us(answer.requested.time),
@@ -640,8 +798,9 @@ class _Writer:
              None if as_of is None or as_of.timestamp is None else to_us(as_of.timestamp),
              None if as_of is None else as_of.transaction,
              None if as_of is None else as_of.index,
-             self._provenance_id(answer.provenance),
-             None if exact is None else int(exact)))
+             self._provenance_id(shared),
+             None if exact is None else int(exact),
+             None if fetched is None else to_us(fetched), echo))
         self._stored += 1
 
     def coverage(self, coverage: Coverage) -> None:
@@ -686,6 +845,7 @@ class _Writer:
 
     def clear(self, wallet: Wallet | None) -> int:
         conn = self.conn
+        self.ids.cleared = True
         removed = 0
         if wallet is None:
             for table in _TABLES:
@@ -722,6 +882,8 @@ class SQLiteStorage:
         self._lock = threading.RLock()
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
+        self._caches: dict[sqlite3.Connection, _Cache] = {}
+        self._ids: dict[sqlite3.Connection, _Ids] = {}
         self._closed = False
         try:
             if self.path is not None:
@@ -751,6 +913,8 @@ class SQLiteStorage:
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
+            self._caches.clear()
+            self._ids.clear()
 
     def _conn(self) -> sqlite3.Connection:
         if self._closed:
@@ -797,15 +961,58 @@ class SQLiteStorage:
 
     @contextmanager
     def read(self) -> Iterator[_Reader]:
-        """A consistent snapshot for several reads."""
-        with self._transaction("BEGIN", "read") as conn:
-            yield _Reader(conn)
+        """A consistent snapshot for several reads.
+
+        What the reads decode (tokens, provenance, per-wallet coverage, streams and
+        stored answers) is kept per connection for the next snapshot while the
+        database has not changed: ``PRAGMA data_version`` is read before and after the
+        snapshot starts, and the cache is used (and kept) only when both equal its
+        version, so no commit of any connection can fall between the cached state and
+        the snapshot; this connection's own writes drop its cache."""
+        with self._guard():
+            conn = self._conn()
+            try:
+                before = conn.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error as exc:
+                raise ArchiveError(f"cannot read archive {self.name}: {exc}") from exc
+            with self._transaction("BEGIN", "read") as conn:
+                after = conn.execute("PRAGMA data_version").fetchone()[0]
+                yield _Reader(conn, self._cache(conn, int(before), int(after)))
+
+    def _cache(self, conn: sqlite3.Connection, before: int, after: int) -> _Cache | None:
+        if before != after:  # something was committed while the snapshot started
+            self._caches.pop(conn, None)
+            return None
+        cache = self._caches.get(conn)
+        if cache is None or cache.version != after or cache.full():
+            cache = self._caches[conn] = _Cache(after)
+        return cache
 
     @contextmanager
     def write(self, now: datetime) -> Iterator[_Writer]:
-        """One write transaction: everything inside is stored, or nothing is."""
-        with self._transaction("BEGIN IMMEDIATE", "write") as conn:
-            yield _Writer(conn, to_us(now))
+        """One write transaction: everything inside is stored, or nothing is.
+
+        The row ids the writes find or create are kept for this connection's next
+        write while ``PRAGMA data_version`` (read under the write lock) is unchanged;
+        a rollback, a failed commit or a clear drops them."""
+        conn: sqlite3.Connection | None = None
+        ids: _Ids | None = None
+        committed = False
+        try:
+            with self._transaction("BEGIN IMMEDIATE", "write") as conn:
+                self._caches.pop(conn, None)
+                version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+                ids = self._ids.get(conn)
+                if ids is None or ids.version != version or ids.full():
+                    ids = self._ids[conn] = _Ids(version)
+                try:
+                    yield _Writer(conn, to_us(now), ids)
+                finally:
+                    self._caches.pop(conn, None)
+            committed = True
+        finally:
+            if conn is not None and (not committed or ids is None or ids.cleared):
+                self._ids.pop(conn, None)
 
     def about(self) -> Mapping[str, str]:
         """The backend and the SQLite library's version."""
