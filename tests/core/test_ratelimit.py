@@ -1,4 +1,4 @@
-"""The token bucket, driven by a fake clock (asyncio) and trio's virtual clock."""
+"""The sliding-window limiter, driven by a fake clock (asyncio) and trio's virtual clock."""
 
 from __future__ import annotations
 
@@ -29,7 +29,12 @@ class FakeClock:
 
 
 def limiter(requests: int, per_seconds: float, clock: FakeClock) -> RateLimiter:
-    return RateLimiter(requests, per_seconds, clock=clock, sleep=clock.sleep)
+    return RateLimiter(requests, per_seconds, clock=clock, sleep=clock.sleep, margin=0.0)
+
+
+def most_in_any_window(times: list[float], width: float) -> int:
+    """The most of ``times`` inside any half-open window ``[t, t + width)``."""
+    return max(sum(1 for u in times if t <= u < t + width) for t in times)
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -38,7 +43,7 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.mark.anyio
-async def test_a_full_bucket_allows_a_burst_then_spaces_calls() -> None:
+async def test_the_limit_goes_at_once_then_each_call_waits_for_the_oldest() -> None:
     clock = FakeClock()
     bucket = limiter(3, 1.0, clock)
     for _ in range(3):
@@ -46,30 +51,45 @@ async def test_a_full_bucket_allows_a_burst_then_spaces_calls() -> None:
     assert clock.sleeps == []
     await bucket.acquire()
     await bucket.acquire()
-    assert clock.sleeps == pytest.approx([1 / 3, 1 / 3])
-    assert clock.now - 1000.0 == pytest.approx(2 / 3)
+    assert clock.sleeps == pytest.approx([1.0])
+    assert clock.now - 1000.0 == pytest.approx(1.0)
 
 
 @pytest.mark.anyio
-async def test_the_bucket_refills_with_time_but_never_above_capacity() -> None:
+async def test_no_window_ever_holds_more_than_the_limit() -> None:
+    clock = FakeClock()
+    bucket = RateLimiter(5, 1.0, clock=clock, sleep=clock.sleep)  # default margin
+    times: list[float] = []
+    for n in range(40):
+        await bucket.acquire()
+        times.append(clock.now)
+        if n % 7 == 0:
+            clock.now += 0.13  # uneven gaps between callers
+    assert most_in_any_window(times, 1.0) == 5
+    # and it reaches the limit: 40 calls in little more than 7 windows
+    assert times[-1] - times[0] < 8.0
+
+
+@pytest.mark.anyio
+async def test_a_long_idle_spell_allows_the_limit_again_never_more() -> None:
     clock = FakeClock()
     bucket = limiter(2, 10.0, clock)
     await bucket.acquire()
     await bucket.acquire()
-    clock.now += 3600  # a long idle spell refills to capacity only
+    clock.now += 3600
     for _ in range(2):
         await bucket.acquire()
     assert clock.sleeps == []
     await bucket.acquire()
-    assert clock.sleeps == pytest.approx([5.0])
+    assert clock.sleeps == pytest.approx([10.0])
 
 
 @pytest.mark.anyio
-async def test_a_partial_refill_shortens_the_wait() -> None:
+async def test_time_already_passed_shortens_the_wait() -> None:
     clock = FakeClock()
     bucket = limiter(1, 4.0, clock)
     await bucket.acquire()
-    clock.now += 1.0  # a quarter of a token back
+    clock.now += 1.0
     await bucket.acquire()
     assert clock.sleeps == pytest.approx([3.0])
 
@@ -90,7 +110,7 @@ async def test_concurrent_callers_share_the_rate_in_arrival_order() -> None:
             await anyio.lowlevel.checkpoint()
     assert [n for n, _ in served] == list(range(6))
     times = [t - 1000.0 for _, t in served]
-    assert times == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.5, 2.0])
+    assert times == pytest.approx([0.0, 0.0, 1.0, 1.0, 2.0, 2.0])
 
 
 @pytest.mark.anyio
@@ -113,7 +133,7 @@ def test_trio_virtual_clock_spaces_calls_by_the_rate() -> None:
         return trio.current_time() - start
 
     elapsed = trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
-    assert elapsed == pytest.approx(2.0, abs=1e-6)  # 5 at once, then 10 at 5 per second
+    assert elapsed == pytest.approx(2 * 1.015, abs=1e-6)  # 5 per window, 3 windows
 
 
 def test_asyncio_default_clock_allows_a_burst_without_sleeping() -> None:
@@ -123,7 +143,7 @@ def test_asyncio_default_clock_allows_a_burst_without_sleeping() -> None:
             await bucket.acquire()
         return bucket.available
 
-    assert anyio.run(main, backend="asyncio") < 1.0
+    assert anyio.run(main, backend="asyncio") == 0
 
 
 def test_from_rate_limit_and_repr() -> None:
@@ -141,7 +161,7 @@ def test_a_limiter_can_be_built_outside_an_event_loop_and_used_by_either() -> No
 
     anyio.run(main, backend="asyncio")
     anyio.run(main, backend="trio")
-    assert RateLimiter(1, 1.0).available == 1.0
+    assert RateLimiter(1, 1.0).available == 1
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,15 @@
-"""A token-bucket rate limiter for anyio (asyncio and trio alike).
+"""A rate limiter for anyio (asyncio and trio alike) that reaches a limit and never
+passes it.
 
-:class:`RateLimiter` allows ``requests`` calls per ``per_seconds``: the bucket holds up
-to ``requests`` tokens, refills continuously at ``requests / per_seconds`` tokens per
-second, and :meth:`RateLimiter.acquire` takes one token, sleeping until one is there.
-Waiters are served first come, first served.
+:class:`RateLimiter` allows at most ``requests`` calls in **any** window of
+``per_seconds`` seconds: it remembers when the last ``requests`` calls were let through,
+and :meth:`RateLimiter.acquire` lets the next one through only once the oldest of them
+is ``per_seconds`` (plus a small ``margin``) in the past. A token bucket of the same
+size lets up to twice the limit through in its first window (a full bucket, then its
+refill), which a provider counting a sliding window answers with 429s; this limiter
+cannot. The ``margin`` (1.5 % of the window by default) absorbs the difference between
+when a request leaves and when the provider counts it. Waiters are served first come,
+first served.
 
 The clock and the sleep are injectable, so tests drive the limiter with a fake clock
 and never measure wall time.
@@ -11,6 +17,7 @@ and never measure wall time.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 
@@ -18,18 +25,19 @@ import anyio
 
 from asof.provider import RateLimit
 
-__all__ = ["RateLimiter"]
+__all__ = ["DEFAULT_MARGIN", "RateLimiter"]
 
-_EPSILON = 1e-9  # float slack, so a refill that lands a hair under one token counts
+#: The share of the window added between a call and the one ``requests`` later.
+DEFAULT_MARGIN = 0.015
 
 
 class RateLimiter:
-    """Allow at most ``requests`` acquisitions per ``per_seconds`` seconds.
+    """Allow at most ``requests`` acquisitions in any ``per_seconds`` seconds.
 
     ``clock`` returns the current time in seconds (default: the event loop's clock,
     :func:`anyio.current_time`); ``sleep`` waits that many seconds (default
-    :func:`anyio.sleep`). A limiter may be built outside an event loop; it binds to the
-    loop it is first used in.
+    :func:`anyio.sleep`); ``margin`` widens the window by that share. A limiter may be
+    built outside an event loop; it binds to the loop it is first used in.
 
     Use ``await limiter.acquire()`` before each call, or ``async with limiter:``.
     """
@@ -41,18 +49,20 @@ class RateLimiter:
         *,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        margin: float = DEFAULT_MARGIN,
     ) -> None:
         if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
             raise ValueError(f"requests must be a positive integer, not {requests!r}")
         if isinstance(per_seconds, bool) or not per_seconds > 0:
             raise ValueError(f"per_seconds must be positive, not {per_seconds!r}")
+        if not 0 <= margin < 1:
+            raise ValueError(f"margin must be in [0, 1), not {margin!r}")
         self.requests = requests
         self.per_seconds = float(per_seconds)
-        self._rate = requests / self.per_seconds  # tokens per second
+        self._window = self.per_seconds * (1.0 + margin)
         self._clock = clock or anyio.current_time
         self._sleep = sleep or anyio.sleep
-        self._tokens = float(requests)
-        self._updated: float | None = None
+        self._sent: deque[float] = deque()
         self._lock = anyio.Lock()
 
     @classmethod
@@ -66,28 +76,23 @@ class RateLimiter:
         """A limiter for a provider's declared :class:`~asof.provider.RateLimit`."""
         return cls(limit.requests, limit.per_seconds, clock=clock, sleep=sleep)
 
-    def _refill(self) -> float:
-        now = self._clock()
-        if self._updated is None:
-            self._updated = now
-        elapsed = max(0.0, now - self._updated)
-        self._tokens = min(float(self.requests), self._tokens + elapsed * self._rate)
-        self._updated = now
-        return now
-
     @property
-    def available(self) -> float:
-        """Tokens in the bucket as of the last acquisition (not refilled here)."""
-        return self._tokens
+    def available(self) -> int:
+        """Calls that could go now without waiting (as of the last acquisition)."""
+        return self.requests - len(self._sent)
 
     async def acquire(self) -> None:
-        """Take one token, waiting until the bucket has one."""
+        """Wait until one more call keeps every window within the limit, and count it."""
         async with self._lock:
-            self._refill()
-            while self._tokens < 1.0 - _EPSILON:
-                await self._sleep((1.0 - self._tokens) / self._rate)
-                self._refill()
-            self._tokens -= 1.0
+            now = self._clock()
+            while len(self._sent) >= self.requests:
+                wait = self._sent[0] + self._window - now
+                if wait <= 0:
+                    self._sent.popleft()
+                    continue
+                await self._sleep(wait)
+                now = self._clock()
+            self._sent.append(now)
 
     async def __aenter__(self) -> RateLimiter:
         await self.acquire()

@@ -38,6 +38,7 @@ from asof.errors import (
     NoRoute,
     PluginError,
     ProviderError,
+    RateLimited,
     RetryableError,
     UnknownProvider,
 )
@@ -326,7 +327,12 @@ class Router:
         """
         reasons: list[tuple[str, str]] = []
         last: ProviderError | None = None
+        waited_for: str | None = None  # a rate-limited direct provider
         for name in names:
+            if waited_for is not None and self._derived_unasked(route, name):
+                reasons.append((name, f"derived; not asked in place of the rate-limited "
+                                f"{waited_for} (name it in [routes] to allow that)"))
+                continue
             impl = self.plugins.impl(name, hook)
             if impl is None:
                 reasons.append((name, f"declares {route.capability} but does not implement {hook}"))
@@ -339,6 +345,8 @@ class Router:
                 log.info("%s failed (%s); trying the next provider", name, exc)
                 reasons.append((name, str(exc)))
                 last = exc
+                if isinstance(exc, RateLimited) and not self._derived(route, name):
+                    waited_for = name
                 continue
             except AsofError:
                 raise
@@ -352,10 +360,22 @@ class Router:
             return name, answer
         raise self._no_route(route, reasons, last)
 
+    def _derived(self, route: Route, name: str) -> bool:
+        support = self._support(route, name)
+        return support is not None and route.capability in support.derived
+
+    def _derived_unasked(self, route: Route, name: str) -> bool:
+        """A derived provider is not asked in place of a rate-limited direct one (it is
+        slower, often by orders of magnitude) unless the deployment prefers it."""
+        preferred = self.config.route_preference(route.chain, route.capability.value)
+        return self._derived(route, name) and name not in preferred
+
     def _no_route(
         self, route: Route, reasons: list[tuple[str, str]], last: ProviderError | None
     ) -> AsofError:
-        if last is not None and len([r for r in reasons if r[1] != "declined this query"]) == 1:
+        failed = [r for r in reasons
+                  if r[1] != "declined this query" and not r[1].startswith("derived; not asked")]
+        if last is not None and len(failed) == 1:
             return last
         skipped = [(s.provider, s.reason) for s in route.steps
                    if not s.usable and not s.reason.startswith("does not serve")]
