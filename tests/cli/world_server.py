@@ -1,0 +1,138 @@
+"""The model world of :mod:`tests.core.archive.world` served over real HTTP on
+127.0.0.1, with a provider's rate limit and latency.
+
+:class:`WorldServer` answers every request with :meth:`World.handler` (the documented
+shapes of Allium's balances history and Helius's balance-at), after ``latency``
+seconds, and enforces ``limit`` requests per ``per_seconds`` as a sliding window, as a
+provider counting requests does: a request that would make more than ``limit`` in the
+last ``per_seconds`` is answered ``429`` with ``Retry-After: 1`` (and counted in
+:attr:`WorldServer.refused`). Every request is logged with its arrival time and
+status, so tests count calls and 429s from the server's side, never from timings.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import attrs
+
+from asof.transport import Request
+from tests.core.archive.world import World
+
+
+@attrs.frozen
+class Hit:
+    """One request the server received."""
+
+    at: float  #: arrival, ``time.monotonic()``
+    method: str
+    path: str
+    status: int
+
+
+@attrs.define
+class WorldServer:
+    """A rate-limited server of a :class:`World`; ``url`` is set while it runs."""
+
+    world: World
+    limit: int | None = None
+    per_seconds: float = 1.0
+    latency: float = 0.0
+    limited: str = "/"  #: the limit applies to paths starting with this
+    url: str = ""
+    hits: list[Hit] = attrs.field(factory=list)
+    _window: deque[float] = attrs.field(factory=deque)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock)
+
+    def admit(self, now: float) -> bool:
+        """Whether one more request now stays inside the limit (and count it)."""
+        if self.limit is None:
+            return True
+        with self._lock:
+            while self._window and self._window[0] <= now - self.per_seconds:
+                self._window.popleft()
+            if len(self._window) >= self.limit:
+                return False
+            self._window.append(now)
+            return True
+
+    def calls(self, prefix: str = "/") -> int:
+        """Answered requests (not 429) whose path starts with ``prefix``."""
+        return sum(1 for h in self.hits if h.status != 429 and h.path.startswith(prefix))
+
+    @property
+    def refused(self) -> int:
+        """Requests answered 429."""
+        return sum(1 for h in self.hits if h.status == 429)
+
+    def rate(self) -> float:
+        """Answered requests per second between the first and the last."""
+        answered = [h.at for h in self.hits if h.status != 429]
+        if len(answered) < 2:
+            return 0.0
+        return (len(answered) - 1) / (answered[-1] - answered[0])
+
+
+def _handler(server: WorldServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as providers do
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            return
+
+        def do_GET(self) -> None:
+            self._answer("GET")
+
+        def do_POST(self) -> None:
+            self._answer("POST")
+
+        def _answer(self, method: str) -> None:
+            arrived = time.monotonic()
+            length = int(self.headers.get("Content-Length") or 0)
+            content = self.rfile.read(length) if length else b""
+            path = self.path.partition("?")[0]
+            if path.startswith(server.limited) and not server.admit(arrived):
+                server.hits.append(Hit(arrived, method, path, 429))
+                self._send(429, b'{"error": "rate limit exceeded"}', {"Retry-After": "1"})
+                return
+            if server.latency:
+                time.sleep(server.latency)
+            request = Request(method, f"http://127.0.0.1{self.path}", content=content,
+                              headers=dict(self.headers.items()))
+            response = server.world.handler(request)
+            body = response.read()
+            server.hits.append(Hit(arrived, method, path, response.status_code))
+            self._send(response.status_code, body, {})
+
+        def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+@contextmanager
+def serve(server: WorldServer) -> Iterator[WorldServer]:
+    """Run ``server`` on a free loopback port for the block."""
+    http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
+    http.daemon_threads = True
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{http.server_address[1]}"
+    try:
+        yield server
+    finally:
+        http.shutdown()
+        http.server_close()
+        thread.join(5)
