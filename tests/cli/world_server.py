@@ -12,18 +12,55 @@ status, so tests count calls and 429s from the server's side, never from timings
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import attrs
 
+from asof.records import Wallet
 from asof.transport import Request
-from tests.core.archive.world import World
+from tests.core.archive.world import USDC, World
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+ACCOUNT = "TokenAccountA111111111111111111111111111111"
+
+
+def made_up_wallets(count: int) -> list[Wallet]:
+    """``count`` distinct valid Solana addresses (base58 of made-up 32-byte keys)."""
+    out = []
+    for n in range(count):
+        number = int.from_bytes(hashlib.sha256(f"wallet-{n}".encode()).digest(), "big")
+        text = ""
+        while number:
+            number, digit = divmod(number, 58)
+            text = _B58[digit] + text
+        out.append(Wallet(chain="solana", address=text))
+    return out
+
+
+def busy_world(wallets: list[Wallet], *, every_days: int = 7,
+               start: datetime = datetime(2025, 1, 1, tzinfo=UTC),
+               until: datetime = datetime(2025, 12, 30, tzinfo=UTC)) -> World:
+    """Each wallet's USDC changes every ``every_days`` days from ``start`` to
+    ``until``, from a day and hour that depend on the wallet (so histories differ)."""
+    world = World()
+    for n, wallet in enumerate(wallets):
+        moment = start + timedelta(days=n % every_days, hours=n % 24)
+        balance = 0
+        while moment < until:
+            balance += 1_000_000 * (n + 1)
+            world.add(wallet, USDC, ACCOUNT, moment, balance)
+            moment += timedelta(days=every_days)
+    return world
 
 
 @attrs.frozen
@@ -136,3 +173,35 @@ def serve(server: WorldServer) -> Iterator[WorldServer]:
         http.shutdown()
         http.server_close()
         thread.join(5)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve a made-up world until interrupted: ``python -m tests.cli.world_server
+    --wallets 50 --limit 50 --latency 0.05 --csv wallets.csv`` prints the URL."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--wallets", type=int, default=50)
+    parser.add_argument("--every-days", type=int, default=7)
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--csv", help="write the wallets (columns wallet, token) here")
+    args = parser.parse_args(argv)
+    wallets = made_up_wallets(args.wallets)
+    if args.csv:
+        with open(args.csv, "w", encoding="utf-8") as out:
+            out.write("wallet,token\n")
+            out.writelines(f"{w},USDC\n" for w in wallets)
+    server = WorldServer(busy_world(wallets, every_days=args.every_days), limit=args.limit,
+                         latency=args.latency)
+    with serve(server):
+        print(server.url, flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            print(f"{server.calls()} call(s), {server.refused} refused", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -23,7 +23,7 @@ from asof.client import AsyncClient
 from asof.errors import InputError, RateLimited
 from asof.records import Wallet
 from asof.testing.client import credential_env, load_plugin, plugin_info
-from tests.cli.world_server import WorldServer, serve
+from tests.cli.world_server import WorldServer, busy_world, serve
 from tests.core.archive.world import USDC, World, frozen
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -48,21 +48,6 @@ ADDRESSES = [
     "MangoCzJ36AjZyKwVj3VnYU4GTonjfVEnJmvvWaxLac",
 ]
 WALLETS = [Wallet(chain="solana", address=a) for a in ADDRESSES]
-ACCOUNT = "TokenAccountA111111111111111111111111111111"
-
-
-def busy_world(wallets: list[Wallet], *, every_days: int = 7) -> World:
-    """Each wallet's USDC changes every ``every_days`` days through 2025, from a day
-    that depends on the wallet (so their histories differ)."""
-    world = World()
-    for n, wallet in enumerate(wallets):
-        moment = START + timedelta(days=n % every_days, hours=n)
-        balance = 0
-        while moment < datetime(2026, 1, 1, tzinfo=UTC) - timedelta(days=2):
-            balance += 1_000_000 * (n + 1)
-            world.add(wallet, USDC, ACCOUNT, moment, balance)
-            moment += timedelta(days=every_days)
-    return world
 
 
 def config(tmp_path: Path, server: WorldServer, *, limit: str, providers: tuple[str, ...],
