@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--csv", help="write the wallets (columns wallet, token) here")
+    parser.add_argument("--log", help="write every request (arrival, status, path) here")
     args = parser.parse_args(argv)
     wallets = made_up_wallets(args.wallets)
     if args.csv:
@@ -200,7 +201,11 @@ def main(argv: list[str] | None = None) -> None:
         except KeyboardInterrupt:
             pass
         finally:
-            print(f"{server.calls()} call(s), {server.refused} refused", file=sys.stderr)
+            if args.log:
+                with open(args.log, "w", encoding="utf-8") as out:
+                    out.writelines(f"{h.at:.6f} {h.status} {h.path}\n" for h in server.hits)
+            print(f"{server.calls()} call(s), {server.refused} refused, "
+                  f"{server.rate():.3f}/s", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
