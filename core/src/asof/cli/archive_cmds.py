@@ -260,7 +260,7 @@ def series(state: CliState, wallet: Wallet | None, token: str | None, input_file
         raise click.UsageError("give CHAIN:WALLET TOKEN, or --input FILE")
     else:
         pairs = [(wallet, token)]
-    grid(start, end, every)  # a bad range or step is refused before anything else
+    times = grid(start, end, every)  # a bad range or step is refused before anything else
     with_pair = input_file is not None
     if not with_pair and not pull_first and not show_plan and budget is None:
         _series_one(state, pairs[0][0], pairs[0][1], start, end, every)
@@ -280,15 +280,18 @@ def series(state: CliState, wallet: Wallet | None, token: str | None, input_file
                           sync=pull_first, show_plan=show_plan, budget=budget,
                           with_pair=with_pair, archive_rows=archive_rows)
     if missing:
-        _missing_note(missing, pairs, pull_first)
+        _missing_note(missing, len(times) * len(pairs), pairs, pull_first)
 
 
-def _missing_note(missing: int, pairs: list[tuple[Wallet, str]], pulled: bool) -> None:
+def _missing_note(missing: int, total: int, pairs: list[tuple[Wallet, str]],
+                  pulled: bool) -> None:
     if pulled:
-        _note(f"note: {missing} point(s) could not be answered; see their error column")
+        _note(f"note: {missing} of {total} point(s) could not be answered; see their "
+              "error column")
         return
     who = str(pairs[0][0]) if len(pairs) == 1 else "WALLET..."
-    _note(f"note: {missing} point(s) are not proven by the archive; add --sync to pull "
+    _note(f"note: {missing} of {total} point(s) are outside what the archive proves; "
+          "add --sync to pull "
           f"what is missing, or run `asof sync {who}` (from the beginning of the history, "
           "which is what proves balances) first")
 
@@ -309,7 +312,7 @@ def _series_one(state: CliState, wallet: Wallet, token: str, start: datetime,
                    (f"as of {unit}", unit), ("as of", "as_of"), ("provider", "provider")]
     emit(state, rows, columns=columns)
     if missing:
-        _missing_note(missing, [(wallet, token)], False)
+        _missing_note(missing, len(points), [(wallet, token)], False)
 
 
 # ---------------------------------------------------------------------------- import
