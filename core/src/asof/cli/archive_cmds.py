@@ -39,7 +39,14 @@ from asof.archive.pull import PullReport, pull
 from asof.archive.series import grid
 from asof.archive.settings import archive_settings, damaged_error
 from asof.chains import resolve_chain
-from asof.cli.bulk_cmds import pairs_from, plan_options, series_bulk, sync_many, wallets_from
+from asof.cli.bulk_cmds import (
+    pairs_from,
+    plan_options,
+    series_bulk,
+    series_cells,
+    sync_many,
+    wallets_from,
+)
 from asof.cli.common import (
     CHAIN,
     EXIT_FAILURE,
@@ -200,20 +207,8 @@ def sync(
 
 
 def _series_row(point: SeriesPoint, symbol: str, unit: str) -> dict[str, Any]:
-    amount = point.amount
-    as_of = point.as_of
-    return {
-        "time": point.time,
-        "balance": None if amount is None else
-        (f"{amount} {symbol}".strip() if amount.value is not None else f"{amount.raw} raw"),
-        "value": None if amount is None else amount.value,
-        "raw": None if amount is None else str(amount.raw),
-        "decimals": None if amount is None else amount.decimals,
-        unit: None if as_of is None else as_of.number,
-        "as_of": None if as_of is None else as_of.timestamp,
-        "transaction": None if as_of is None else as_of.transaction,
-        "provider": point.provider,
-    }
+    return {"time": point.time,
+            **series_cells(point.amount, point.as_of, point.provider, symbol, unit)}
 
 
 @click.command("series", short_help="Balances on a time grid, from the archive (--sync: "
