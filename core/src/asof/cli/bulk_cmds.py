@@ -353,7 +353,7 @@ def _write_archive_rows(state: CliState, pairs: Sequence[tuple[Wallet, str]],
                         with_pair: bool,
                         archive_rows: Callable[[], Iterator[dict[str, Any]]]) -> int:
     missing = 0
-    with output(state, columns=_columns(_series_names(pairs, with_pair)[:-1])) as out:
+    with output(state, columns=_columns(_series_names(pairs, with_pair))) as out:
         for row in archive_rows():
             if row.get("balance") is None:
                 missing += 1
