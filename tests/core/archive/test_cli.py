@@ -25,7 +25,8 @@ WALLET = "solana:GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz"
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("ASOF_CONFIG", "ASOF_ARCHIVE_PATH", "ASOF_ARCHIVE_ENABLED"):
+    for name in ("ASOF_CONFIG", "ASOF_ARCHIVE_PATH", "ASOF_ARCHIVE_URL",
+                 "ASOF_ARCHIVE_ENABLED"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))

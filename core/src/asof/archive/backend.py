@@ -244,6 +244,21 @@ class Storage(Protocol):
         """One write transaction; ``now`` stamps what it records."""
         ...
 
+    def about(self) -> Mapping[str, str]:
+        """What the data lives in: ``backend`` (``sqlite``, ``postgresql``) and
+        ``server`` (its name and version), for ``asof archive info``."""
+        ...
+
+    def claim(self, key: str, holder: str, seconds: float) -> bool:
+        """Take or renew the claim on ``key`` (a history being pulled) for ``holder``,
+        for ``seconds``; false while another holder's unexpired claim stands. A backend
+        that only one machine uses may grant every claim."""
+        ...
+
+    def release(self, key: str, holder: str) -> None:
+        """Give up ``holder``'s claim on ``key`` (nothing when it holds none)."""
+        ...
+
     def size(self) -> int | None:
         """Bytes on disk, when the backend can tell."""
         ...

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from asof.archive.claims import DEFAULT_SECONDS, pull_claim
 from asof.archive.store import Archive
 from asof.errors import ArchiveError
 from asof.queries import HistoryQuery
@@ -53,17 +54,31 @@ async def pull(
     provider: str | None = None,
     restart: bool = False,
     on_page: Callable[[str, Page[Any]], None] | None = None,
+    claim_seconds: float = DEFAULT_SECONDS,
+    on_wait: Callable[[], None] | None = None,
 ) -> PullReport:
     """Fetch every page of ``query`` into the client's archive.
 
     ``provider`` picks the provider of a fresh run (an interrupted run always resumes
     with its own); ``restart`` forgets any earlier run and fetches from the first page.
-    ``on_page`` is called after each page is stored (progress).
+    ``on_page`` is called after each page is stored (progress). While it runs, the
+    pull holds the archive's claim on ``query`` (see :mod:`asof.archive.claims`,
+    ``claim_seconds`` its expiry): another process pulling the same query waits
+    (``on_wait`` is called when this one must), then finds it complete.
     """
     archive = client.archive
     if not isinstance(archive, Archive):
         raise ArchiveError("the archive is disabled: enable it ([archive] enabled = true, "
                            "or unset ASOF_ARCHIVE_ENABLED) to sync")
+    async with pull_claim(archive.storage, query, seconds=claim_seconds,
+                          on_wait=on_wait) as renew:
+        return await _pull(client, archive, query, provider, restart, on_page, renew)
+
+
+async def _pull(client: PageSource, archive: Archive, query: HistoryQuery,
+                provider: str | None, restart: bool,
+                on_page: Callable[[str, Page[Any]], None] | None,
+                renew: Callable[[], None]) -> PullReport:
     if restart:
         archive.forget_sync(query)
     state = archive.sync_state(query)
@@ -83,6 +98,7 @@ async def pull(
     pages = items = 0
     name: str | None = None
     while True:
+        renew()  # before paying for a page: stop if another process took the pull over
         name, page = await client.fetch_page(query, cursor, provider=provider)
         provider = name
         pages += 1

@@ -760,6 +760,17 @@ class SQLiteStorage:
         with self._transaction("BEGIN IMMEDIATE", "write") as conn:
             yield _Writer(conn, to_us(now))
 
+    def about(self) -> Mapping[str, str]:
+        """The backend and the SQLite library's version."""
+        return {"backend": "sqlite", "server": f"SQLite {sqlite3.sqlite_version}"}
+
+    def claim(self, key: str, holder: str, seconds: float) -> bool:
+        """Every claim is granted: an SQLite file is one machine's archive."""
+        return True
+
+    def release(self, key: str, holder: str) -> None:
+        """Nothing to release (see :meth:`claim`)."""
+
     def size(self) -> int | None:
         """Bytes on disk (database and WAL), ``None`` in memory."""
         if self.path is None:

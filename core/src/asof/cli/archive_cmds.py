@@ -11,6 +11,7 @@
     asof archive info
     asof archive check
     asof archive clear [--wallet CHAIN:WALLET] [--yes]
+    asof archive copy SOURCE DEST
 
 ``sync`` needs a provider; the others read and write the archive alone (no network).
 A damaged archive file is reported as damaged, with where it is and how to move it
@@ -149,8 +150,12 @@ def sync(
                 bar.update(description=f"sync {wallet} from {name}")
                 bar.advance(len(page.items))
 
+            def on_wait() -> None:
+                bar.update(description=f"sync {wallet}: waiting for another process "
+                           "pulling it")
+
             return await pull(client, query, provider=provider, restart=restart,
-                              on_page=on_page)
+                              on_page=on_page, on_wait=on_wait)
 
     report = run_client(state, run)
     span = f"{_when(start)} to {'now' if end is None else format_cell(end)}"
@@ -332,9 +337,9 @@ def _size(size: int | None) -> str:
     return f"{size} bytes"
 
 
-@click.group("archive", short_help="Inspect, check or clear the archive.")
+@click.group("archive", short_help="Inspect, check, clear or copy the archive.")
 def archive() -> None:
-    """The embedded archive: where it is, what it holds, checking and clearing it."""
+    """The archive: where it is, what it holds, checking, clearing and copying it."""
 
 
 def _settings(state: CliState) -> ArchiveSettings:
@@ -344,7 +349,7 @@ def _settings(state: CliState) -> ArchiveSettings:
 
 
 def _quick_check(settings: ArchiveSettings) -> None:
-    if settings.path == ":memory:" or not Path(settings.path).exists():
+    if settings.url or settings.path == ":memory:" or not Path(settings.path).exists():
         return
     problems = check_integrity(settings.path, quick=True)
     if problems:
@@ -360,12 +365,15 @@ def info(state: CliState) -> None:
     _quick_check(_settings(state))
     with _archive(state) as store:
         found = store.info()
+        about = store.storage.about()
     coverage = [_coverage_row(c) for c in found.coverage]
     syncs = [{"provider": s.provider, "pages": s.pages, "items": s.items,
               "state": "complete" if s.done else ("last page stored" if s.exhausted
                                                   else "interrupted (rerun to resume)"),
               "updated": s.updated, "query": key} for key, s in found.syncs]
-    summary = {"path": found.path, "size": _size(found.size),
+    where = "path" if about.get("backend") == "sqlite" else "url"
+    summary = {"backend": about.get("backend"), "server": about.get("server"),
+               where: found.path, "size": _size(found.size),
                "schema version": found.schema_version,
                **{name.replace("_", " "): n for name, n in found.counts.items()}}
     if state.format != "table":
@@ -428,6 +436,46 @@ def _interactive() -> bool:
         return sys.stdin.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+@archive.command("copy")
+@click.argument("source", metavar="SOURCE")
+@click.argument("dest", metavar="DEST")
+@click.option("--batch", type=click.IntRange(min=1), default=5000, show_default=True,
+              metavar="N", help="Rows per destination transaction.")
+@pass_state
+def copy_cmd(state: CliState, source: str, dest: str, batch: int) -> None:
+    """Copy every record, coverage range and sync state of the archive SOURCE into DEST.
+
+    SOURCE and DEST are postgresql://USER@HOST:PORT/DB URLs, sqlite:///PATH URLs or file
+    paths; DEST is created (or migrated) when needed and may already hold records.
+    Rows are written in batches, one transaction each: an interrupted copy is resumed
+    by running it again. At the end the counts of both sides are compared.
+
+    \b
+    Example:
+      asof archive copy ~/.local/share/asof/archive.sqlite postgresql://me@db:5432/asof
+    """
+    from datetime import UTC
+
+    from asof.archive.copy import copy_archive, total
+    from asof.archive.settings import open_storage
+
+    origin = open_storage(source)
+    try:
+        target = open_storage(dest)
+        try:
+            with progress(state, f"copy to {target.name}", total=total(origin)) as bar:
+                report = copy_archive(origin, target, now=datetime.now(UTC), batch=batch,
+                                      on_batch=bar.advance)
+        finally:
+            target.close()
+    finally:
+        origin.close()
+    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in report.source.items())
+    _note(f"copied {sum(report.read.values())} row(s) from {origin.name} to {target.name} "
+          f"({report.stored} record(s) new or replaced); {target.name} holds at least "
+          f"the source's {counts}")
 
 
 #: The commands this module adds to the ``asof`` group.
