@@ -1,0 +1,168 @@
+"""A local HTTP server that enforces a per-key rate limit and logs every request.
+
+For tests and benchmarks of rate budgets: :class:`RateLimitedServer` listens on a free
+127.0.0.1 port, reads the caller's key from a header (``X-API-Key`` by default), and
+answers each request after ``latency`` seconds: ``200`` with a small JSON body while
+the key has made fewer than ``requests`` requests in the last ``per_seconds`` seconds
+(counted at arrival, on the server's clock), else ``429`` with ``Retry-After``. A
+request refused with 429 does not count against the limit. Every request is logged
+(:attr:`RateLimitedServer.log`: arrival time, a digest of the key, path, status), so
+tests count calls and 429s from what the server saw, never from the client.
+
+Paths in ``exempt`` (default ``/health``) are answered 200 without counting against any
+limit, so a client can open its connections before a measured run; they are logged but
+left out of :meth:`~RateLimitedServer.statuses` and
+:meth:`~RateLimitedServer.busiest_window`.
+
+``force_429`` makes the next that many answers 429 with ``Retry-After: retry_after``
+whatever the budget (a provider that asks clients to slow down).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+
+import attrs
+
+__all__ = ["Hit", "RateLimitedServer"]
+
+
+@attrs.frozen
+class Hit:
+    """One request the server answered: when it arrived (``time.time()``, seconds since
+    the epoch), a digest of its key, its path and the status it got."""
+
+    at: float
+    key: str
+    path: str
+    status: int
+
+
+class RateLimitedServer:
+    """A rate-limited JSON server on 127.0.0.1 (start with ``with`` or :meth:`start`)."""
+
+    def __init__(self, *, requests: int, per_seconds: float, latency: float = 0.0,
+                 header: str = "X-API-Key", retry_after: int = 1,
+                 exempt: tuple[str, ...] = ("/health",)) -> None:
+        self.requests = requests
+        self.per_seconds = per_seconds
+        self.latency = latency
+        self.header = header
+        self.retry_after = retry_after
+        self.exempt = exempt
+        self.force_429 = 0
+        self.log: list[Hit] = []
+        self._recent: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The server's base URL."""
+        assert self._server is not None, "the server is not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def _admit(self, key: str, path: str) -> int:
+        now = time.time()
+        digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+        with self._lock:
+            if path in self.exempt:
+                status = 200
+            elif self.force_429 > 0:
+                self.force_429 -= 1
+                status = 429
+            else:
+                recent = self._recent[key]
+                while recent and recent[0] <= now - self.per_seconds:
+                    recent.popleft()
+                status = 429 if len(recent) >= self.requests else 200
+                if status == 200:
+                    recent.append(now)
+            self.log.append(Hit(now, digest, path, status))
+        return status
+
+    def start(self) -> RateLimitedServer:
+        """Start serving in a background thread."""
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                status = owner._admit(self.headers.get(owner.header, ""), self.path)
+                if owner.latency:
+                    time.sleep(owner.latency)
+                body = (json.dumps({"ok": True, "path": self.path}) if status == 200
+                        else json.dumps({"error": "Too many requests"})).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                if status == 429:
+                    self.send_header("Retry-After", str(owner.retry_after))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                self._answer()
+
+            def do_POST(self) -> None:
+                self._answer()
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        server.request_queue_size = 128
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def statuses(self) -> dict[int, int]:
+        """How many answers of each status the server gave."""
+        counts: dict[int, int] = {}
+        for hit in self.counted():
+            counts[hit.status] = counts.get(hit.status, 0) + 1
+        return counts
+
+    def counted(self) -> list[Hit]:
+        """The logged requests on paths that count against the limit."""
+        return [hit for hit in self.log if hit.path not in self.exempt]
+
+    def busiest_window(self, key: str | None = None) -> int:
+        """The most successful requests (of one key digest, or all) that arrived within
+        any ``per_seconds`` window."""
+        times = sorted(h.at for h in self.counted()
+                       if h.status == 200 and (key is None or h.key == key))
+        best, start = 0, 0
+        for end, at in enumerate(times):
+            while times[start] <= at - self.per_seconds:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
+
+    def __enter__(self) -> RateLimitedServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
