@@ -1,4 +1,4 @@
-"""The token bucket, driven by a fake clock (asyncio) and trio's virtual clock."""
+"""The spacing rate limiter, driven by a fake clock (asyncio) and trio's virtual clock."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import trio
 import trio.testing
 
 from asof.provider import RateLimit
-from asof.ratelimit import RateLimiter
+from asof.ratelimit import DEFAULT_MARGIN, DEFAULT_OPENING, DEFAULT_WARMUP, RateLimiter
 
 
 class FakeClock:
@@ -29,7 +29,13 @@ class FakeClock:
 
 
 def limiter(requests: int, per_seconds: float, clock: FakeClock) -> RateLimiter:
-    return RateLimiter(requests, per_seconds, clock=clock, sleep=clock.sleep)
+    return RateLimiter(requests, per_seconds, clock=clock, sleep=clock.sleep, margin=0.0,
+                       warmup=0.0, opening=1.0)
+
+
+def most_in_any_window(times: list[float], width: float) -> int:
+    """The most of ``times`` inside any half-open window ``[t, t + width)``."""
+    return max(sum(1 for u in times if t <= u < t + width) for t in times)
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -38,38 +44,63 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.mark.anyio
-async def test_a_full_bucket_allows_a_burst_then_spaces_calls() -> None:
+async def test_calls_are_spaced_by_the_window_over_the_limit() -> None:
     clock = FakeClock()
-    bucket = limiter(3, 1.0, clock)
-    for _ in range(3):
+    bucket = limiter(4, 1.0, clock)
+    for _ in range(5):
         await bucket.acquire()
-    assert clock.sleeps == []
-    await bucket.acquire()
-    await bucket.acquire()
-    assert clock.sleeps == pytest.approx([1 / 3, 1 / 3])
-    assert clock.now - 1000.0 == pytest.approx(2 / 3)
+    assert clock.sleeps == pytest.approx([0.25] * 4)
+    assert clock.now - 1000.0 == pytest.approx(1.0)
 
 
 @pytest.mark.anyio
-async def test_the_bucket_refills_with_time_but_never_above_capacity() -> None:
+async def test_no_window_ever_holds_more_than_the_limit() -> None:
+    clock = FakeClock()
+    bucket = RateLimiter(5, 1.0, clock=clock, sleep=clock.sleep)  # default margin, warm-up
+    times: list[float] = []
+    for n in range(40):
+        await bucket.acquire()
+        times.append(clock.now)
+        if n % 7 == 0:
+            clock.now += 0.13  # uneven gaps between callers
+    assert most_in_any_window(times, 1.0) == 5
+    assert times[-1] - times[0] < 8.5  # and it reaches the limit (39 spacings of ~0.2 s)
+
+
+@pytest.mark.anyio
+async def test_late_wake_ups_are_made_up_without_passing_the_limit() -> None:
+    clock = FakeClock()
+
+    async def late(seconds: float) -> None:  # a busy event loop wakes 3 ms late
+        await clock.sleep(seconds + 0.003)
+
+    bucket = RateLimiter(50, 1.0, clock=clock, sleep=late, warmup=0.0, opening=1.0)
+    times: list[float] = []
+    for _ in range(500):
+        await bucket.acquire()
+        times.append(clock.now)
+    assert most_in_any_window(times, 1.0) <= 50
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert rate > 0.97 * 50  # lateness did not cost 13 % of the rate
+
+
+@pytest.mark.anyio
+async def test_a_long_idle_spell_does_not_store_up_a_burst() -> None:
     clock = FakeClock()
     bucket = limiter(2, 10.0, clock)
     await bucket.acquire()
+    clock.now += 3600
     await bucket.acquire()
-    clock.now += 3600  # a long idle spell refills to capacity only
-    for _ in range(2):
-        await bucket.acquire()
-    assert clock.sleeps == []
     await bucket.acquire()
-    assert clock.sleeps == pytest.approx([5.0])
+    assert clock.sleeps == pytest.approx([4.0])  # 80 % of a spacing, then the schedule
 
 
 @pytest.mark.anyio
-async def test_a_partial_refill_shortens_the_wait() -> None:
+async def test_time_already_passed_shortens_the_wait() -> None:
     clock = FakeClock()
     bucket = limiter(1, 4.0, clock)
     await bucket.acquire()
-    clock.now += 1.0  # a quarter of a token back
+    clock.now += 1.0
     await bucket.acquire()
     assert clock.sleeps == pytest.approx([3.0])
 
@@ -90,11 +121,11 @@ async def test_concurrent_callers_share_the_rate_in_arrival_order() -> None:
             await anyio.lowlevel.checkpoint()
     assert [n for n, _ in served] == list(range(6))
     times = [t - 1000.0 for _, t in served]
-    assert times == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.5, 2.0])
+    assert times == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0, 2.5])
 
 
 @pytest.mark.anyio
-async def test_async_with_takes_a_token() -> None:
+async def test_async_with_takes_a_turn() -> None:
     clock = FakeClock()
     bucket = limiter(1, 2.0, clock)
     async with bucket as entered:
@@ -108,22 +139,15 @@ def test_trio_virtual_clock_spaces_calls_by_the_rate() -> None:
     async def main() -> float:
         bucket = RateLimiter(5, 1.0)  # the event loop's clock and anyio.sleep
         start = trio.current_time()
-        for _ in range(15):
+        for _ in range(11):
             await bucket.acquire()
         return trio.current_time() - start
 
     elapsed = trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
-    assert elapsed == pytest.approx(2.0, abs=1e-6)  # 5 at once, then 10 at 5 per second
-
-
-def test_asyncio_default_clock_allows_a_burst_without_sleeping() -> None:
-    async def main() -> float:
-        bucket = RateLimiter(50, 1.0)
-        for _ in range(50):
-            await bucket.acquire()
-        return bucket.available
-
-    assert anyio.run(main, backend="asyncio") < 1.0
+    # ten spacings of a fifth of a second, widened by the margin (and, in the first two
+    # windows, by the opening factor), and the warm-up after the first call
+    low = 2 * (1 + DEFAULT_MARGIN) + DEFAULT_WARMUP
+    assert low <= elapsed <= low * DEFAULT_OPENING
 
 
 def test_from_rate_limit_and_repr() -> None:
@@ -141,7 +165,6 @@ def test_a_limiter_can_be_built_outside_an_event_loop_and_used_by_either() -> No
 
     anyio.run(main, backend="asyncio")
     anyio.run(main, backend="trio")
-    assert RateLimiter(1, 1.0).available == 1.0
 
 
 @pytest.mark.parametrize(

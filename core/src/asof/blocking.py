@@ -19,18 +19,31 @@ the ``with`` block, or when the client is garbage-collected or the interpreter e
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from concurrent.futures import Future
-from contextlib import AbstractContextManager
-from datetime import datetime
+from contextlib import AbstractContextManager, aclosing
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+import anyio
 from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from asof.archive.pull import PullReport
+from asof.bulk import BulkResult, QueryLike
 from asof.client import AsyncClient, WalletLike
 from asof.config import Config
+from asof.planner import Plan, Pull
 from asof.plugins import PluginStatus
 from asof.points import PointLike, TimeLike
 from asof.queries import HistoryQuery
@@ -50,6 +63,10 @@ from asof.verify import Verification
 __all__ = ["Client"]
 
 T = TypeVar("T")
+
+
+def _channel() -> tuple[MemoryObjectSendStream[Any], MemoryObjectReceiveStream[Any]]:
+    return anyio.create_memory_object_stream[Any](64)
 
 
 def _shutdown(
@@ -130,6 +147,33 @@ class Client:
         finally:
             if self._finalizer.alive:
                 self._call(close)
+
+    def _stream(self, agen: AsyncIterator[T]) -> Iterator[T]:
+        """Run ``agen`` in one task of the loop (bulk iterators hold a task group, which
+        must stay in the task that opened it) and hand its items over one by one."""
+        if not self._finalizer.alive:
+            raise RuntimeError("this asof.Client is closed")
+        send, receive = self._portal.call(_channel)
+
+        async def produce() -> None:
+            async with send, aclosing(agen):  # type: ignore[type-var]
+                async for item in agen:
+                    await send.send(item)
+
+        future: Future[None] = self._portal.start_task_soon(produce)
+        try:
+            while True:
+                try:
+                    item = self._portal.call(receive.receive)
+                except anyio.EndOfStream:
+                    break
+                yield item
+            future.result()  # an error the iterator raised
+        finally:
+            if not future.done():
+                future.cancel()
+            if self._finalizer.alive:
+                self._portal.call(receive.aclose)
 
     def close(self) -> None:
         """Close the client: its HTTP client, archive and background loop."""
@@ -245,3 +289,82 @@ class Client:
         """See :meth:`AsyncClient.ledger`."""
         return self._iterate(self._async.ledger(
             account, start=start, end=end, event_types=event_types, chain=chain))
+
+    # -- many questions ---------------------------------------------------------------
+
+    def balance_at_many(
+        self, queries: Iterable[QueryLike], *, ordered: bool = False
+    ) -> Iterator[BulkResult]:
+        """See :meth:`AsyncClient.balance_at_many`."""
+        return self._stream(self._async.balance_at_many(queries, ordered=ordered))
+
+    def plan_balance_at_many(self, queries: Iterable[QueryLike]) -> Plan:
+        """See :meth:`AsyncClient.plan_balance_at_many`."""
+
+        async def run() -> Plan:
+            return self._async.plan_balance_at_many(queries)
+
+        return self._call(run)
+
+    def series(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        tokens: str | Token | Sequence[str | Token],
+        *,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        every: str | int | timedelta | None = None,
+        points: Sequence[TimeLike] | None = None,
+        chain: str | None = None,
+    ) -> Iterator[BulkResult]:
+        """See :meth:`AsyncClient.series`."""
+        return self._stream(self._async.series(
+            wallets, tokens, start=start, end=end, every=every, points=points, chain=chain))
+
+    def plan_series(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        tokens: str | Token | Sequence[str | Token],
+        *,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        every: str | int | timedelta | None = None,
+        points: Sequence[TimeLike] | None = None,
+        chain: str | None = None,
+    ) -> Plan:
+        """See :meth:`AsyncClient.plan_series`."""
+
+        async def run() -> Plan:
+            return self._async.plan_series(wallets, tokens, start=start, end=end,
+                                           every=every, points=points, chain=chain)
+
+        return self._call(run)
+
+    def sync(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        *,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        tokens: Sequence[str | Token] = (),
+        provider: str | None = None,
+        chain: str | None = None,
+    ) -> Iterator[tuple[Pull, PullReport]]:
+        """See :meth:`AsyncClient.sync`."""
+        return self._stream(self._async.sync(wallets, start=start, end=end, tokens=tokens,
+                                             provider=provider, chain=chain))
+
+    def plan_sync(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        *,
+        end: TimeLike | None = None,
+        tokens: Sequence[str | Token] = (),
+        chain: str | None = None,
+    ) -> Plan:
+        """See :meth:`AsyncClient.plan_sync`."""
+
+        async def run() -> Plan:
+            return self._async.plan_sync(wallets, end=end, tokens=tokens, chain=chain)
+
+        return self._call(run)

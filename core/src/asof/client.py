@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
+from asof.archive.pull import PullReport
+from asof.bulk import Bulk, BulkResult, QueryLike
 from asof.config import Config, load_config
 from asof.errors import InputError, NoRoute, ProviderError
+from asof.planner import Plan, Pull
 from asof.plugins import PluginSet, PluginStatus, installed_provider_names, load_plugins
 from asof.points import PointLike, TimeLike, parse_point, parse_time
 from asof.queries import BalanceQuery, HistoryQuery, by_chain
@@ -115,6 +118,7 @@ class AsyncClient:
             archive=self.archive,
             clock=clock,
         )
+        self._bulk: Bulk | None = None
 
     def _open_archive(
         self, archive: ArchiveLike | bool | None, clock: Callable[[], datetime] | None
@@ -324,3 +328,115 @@ class AsyncClient:
             event_types=tuple(event_types),
         )
         return self._items(query, LedgerEntry)
+
+    # -- many questions (see asof.bulk and asof.planner) ------------------------------
+
+    @property
+    def bulk(self) -> Bulk:
+        """The bulk engine behind :meth:`balance_at_many`, :meth:`series` and
+        :meth:`sync` (it shares answers in flight between them)."""
+        if self._bulk is None:
+            self._bulk = Bulk(self)
+        return self._bulk
+
+    async def balance_at_many(
+        self, queries: Iterable[QueryLike], *, ordered: bool = False
+    ) -> AsyncIterator[BulkResult]:
+        """Answer many balance questions, each result as it completes (in input order
+        with ``ordered``).
+
+        ``queries`` is any iterable (read lazily) of ``(wallet, token, at)`` tuples,
+        mappings with those keys, or :class:`~asof.queries.BalanceQuery` objects. Each
+        :class:`~asof.bulk.BulkResult` carries the answer or the typed error of its row;
+        a failed row does not stop the batch. Identical questions are asked once,
+        archived answers are not asked again, and each provider's rate limit paces the
+        calls. :meth:`plan_balance_at_many` shows the calls first.
+        """
+        async for result in self.bulk.balance_at_many(queries, ordered=ordered):
+            yield result
+
+    def plan_balance_at_many(self, queries: Iterable[QueryLike]) -> Plan:
+        """The calls :meth:`balance_at_many` would make, and their declared cost."""
+        return self.bulk.plan_many(queries)
+
+    async def series(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        tokens: str | Token | Sequence[str | Token],
+        *,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        every: str | int | timedelta | None = None,
+        points: Sequence[TimeLike] | None = None,
+        chain: str | None = None,
+    ) -> AsyncIterator[BulkResult]:
+        """Every wallet's balance of every token at each point of a grid (``every``
+        from ``start`` to ``end``, default ``1d``) or at the given ``points``, planned
+        (:mod:`asof.planner`): history pulls in batches of the provider's wallet limit
+        where they cost less, then archive look-ups; elsewhere a walk of point calls in
+        which each answer fills the points it proves. Streamed wallet by wallet."""
+        async for result in self.bulk.series(
+                _wallets(wallets, chain), _token_list(tokens), start=start, end=end,
+                every=every, points=points):
+            yield result
+
+    def plan_series(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        tokens: str | Token | Sequence[str | Token],
+        *,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        every: str | int | timedelta | None = None,
+        points: Sequence[TimeLike] | None = None,
+        chain: str | None = None,
+    ) -> Plan:
+        """The calls :meth:`series` would make, and their declared cost."""
+        return self.bulk.plan_series(_wallets(wallets, chain), _token_list(tokens),
+                                     start=start, end=end, every=every, points=points)
+
+    async def sync(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        *,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        tokens: Sequence[str | Token] = (),
+        provider: str | None = None,
+        chain: str | None = None,
+    ) -> AsyncIterator[tuple[Pull, PullReport]]:
+        """Pull the wallets' balance histories into the archive (from the beginning
+        unless ``start``), in pulls of the provider's wallet limit, resumably: run it
+        again after an interruption and each pull continues from its last stored
+        page. Yields each pull and its report as it completes."""
+        who = _wallets(wallets, chain)
+        toks = _tokens_for(who, tokens)
+        first = None if start is None else parse_time(start, field="start")
+        last = None if end is None else parse_time(end, field="end")
+        async for item in self.bulk.sync(who, start=first, end=last, tokens=toks,
+                                         provider=provider):
+            yield item
+
+    def plan_sync(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        *,
+        end: TimeLike | None = None,
+        tokens: Sequence[str | Token] = (),
+        chain: str | None = None,
+    ) -> Plan:
+        """The pulls :meth:`sync` would make, and their declared cost."""
+        who = _wallets(wallets, chain)
+        toks = _tokens_for(who, tokens)
+        return self.bulk.plan_sync(
+            who, tokens=toks, end=None if end is None else parse_time(end, field="end"))
+
+
+def _token_list(tokens: str | Token | Sequence[str | Token]) -> list[str | Token]:
+    return [tokens] if isinstance(tokens, str | Token) else list(tokens)
+
+
+def _tokens_for(wallets: Sequence[Wallet], tokens: Sequence[str | Token]) -> list[Token]:
+    """``tokens`` resolved on each chain of ``wallets`` (Token objects on their own)."""
+    return [t for chain in dict.fromkeys(w.chain for w in wallets)
+            for t in _tokens_on(chain, tokens)]

@@ -1,9 +1,23 @@
-"""A token-bucket rate limiter for anyio (asyncio and trio alike).
+"""A rate limiter for anyio (asyncio and trio alike) that reaches a limit and never
+passes it.
 
-:class:`RateLimiter` allows ``requests`` calls per ``per_seconds``: the bucket holds up
-to ``requests`` tokens, refills continuously at ``requests / per_seconds`` tokens per
-second, and :meth:`RateLimiter.acquire` takes one token, sleeping until one is there.
-Waiters are served first come, first served.
+:class:`RateLimiter` allows ``requests`` calls per ``per_seconds`` by spacing them:
+each call's turn comes ``per_seconds / requests`` (widened by a small ``margin``,
+2 % by default) after the one before, and never before the call ``requests`` back is
+that widened window old, so no window of ``per_seconds`` ever holds more than
+``requests`` calls, wherever it starts. A call that a busy event loop wakes late is
+made up by the next ones (never closer than 80 % of a spacing), so lateness does not lower the
+rate. A token bucket of the same size lets
+up to twice the limit through in its first window (a full bucket, then its refill),
+and its bursts open many connections at once whose requests reach the provider late
+and bunched; a provider counting a sliding window answers both with 429s. Spaced
+calls do neither. The ``margin`` absorbs the difference between when a request
+leaves and when the provider counts it, and the call after the very first waits a
+further ``warmup`` (0.25 s by default): the first call opens the connection (name
+look-up, TCP, TLS), so the provider counts it late, and the calls spaced after it
+would otherwise reach it bunched; for the same reason the calls of the first two
+windows, while the connections a job needs are opened, are spaced 10 % wider. Waiters
+are served first come, first served.
 
 The clock and the sleep are injectable, so tests drive the limiter with a fake clock
 and never measure wall time.
@@ -15,6 +29,7 @@ budget shared across processes (:mod:`asof.budget`) a deployment's
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -26,18 +41,31 @@ from asof.provider import RateLimit
 if TYPE_CHECKING:
     from asof.budget import SharedBudget
 
-__all__ = ["HoldsOff", "RateLimiter", "limiter_for"]
+__all__ = ["DEFAULT_MARGIN", "DEFAULT_OPENING", "DEFAULT_WARMUP", "HoldsOff", "RateLimiter",
+           "limiter_for"]
 
-_EPSILON = 1e-9  # float slack, so a refill that lands a hair under one token counts
+#: The share by which the spacing between calls is widened.
+DEFAULT_MARGIN = 0.02
+#: Seconds added after the first call, which opens the connection.
+DEFAULT_WARMUP = 0.25
+# A late call is made up by the next, at least this share of a spacing after it.
+_CLOSEST = 0.8
+#: The factor widening the spacing of the first two windows' calls: the connections
+#: opened then (name look-up, TCP, TLS) delay their first requests, which reach the
+#: provider bunched with the next ones.
+DEFAULT_OPENING = 1.1
 
 
 class RateLimiter:
-    """Allow at most ``requests`` acquisitions per ``per_seconds`` seconds.
+    """Allow at most ``requests`` acquisitions in any ``per_seconds`` seconds, spaced
+    evenly.
 
     ``clock`` returns the current time in seconds (default: the event loop's clock,
     :func:`anyio.current_time`); ``sleep`` waits that many seconds (default
-    :func:`anyio.sleep`). A limiter may be built outside an event loop; it binds to the
-    loop it is first used in.
+    :func:`anyio.sleep`); ``margin`` widens the spacing by that share; ``warmup`` is
+    added once, after the first call; ``opening`` widens the spacing of the first two
+    windows. A limiter may be
+    built outside an event loop; it binds to the loop it is first used in.
 
     Use ``await limiter.acquire()`` before each call, or ``async with limiter:``.
     """
@@ -49,18 +77,33 @@ class RateLimiter:
         *,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        margin: float = DEFAULT_MARGIN,
+        warmup: float = DEFAULT_WARMUP,
+        opening: float = DEFAULT_OPENING,
     ) -> None:
         if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
             raise ValueError(f"requests must be a positive integer, not {requests!r}")
         if isinstance(per_seconds, bool) or not per_seconds > 0:
             raise ValueError(f"per_seconds must be positive, not {per_seconds!r}")
+        if not 0 <= margin < 1:
+            raise ValueError(f"margin must be in [0, 1), not {margin!r}")
+        if not warmup >= 0:
+            raise ValueError(f"warmup must not be negative, not {warmup!r}")
+        self.warmup = float(warmup)
+        if not opening >= 1:
+            raise ValueError(f"opening must be at least 1, not {opening!r}")
+        self.opening = float(opening)
         self.requests = requests
         self.per_seconds = float(per_seconds)
-        self._rate = requests / self.per_seconds  # tokens per second
+        #: seconds between one call and the next
+        self.interval = self.per_seconds / requests * (1.0 + margin)
+        #: no ``requests + 1`` calls are closer together than this
+        self.window = self.per_seconds * (1.0 + margin)
         self._clock = clock or anyio.current_time
         self._sleep = sleep or anyio.sleep
-        self._tokens = float(requests)
-        self._updated: float | None = None
+        self._slot: float | None = None
+        self._sent: deque[float] = deque(maxlen=2 * requests)
+        self._steady = False
         self._lock = anyio.Lock()
 
     @classmethod
@@ -74,28 +117,38 @@ class RateLimiter:
         """A limiter for a provider's declared :class:`~asof.provider.RateLimit`."""
         return cls(limit.requests, limit.per_seconds, clock=clock, sleep=sleep)
 
-    def _refill(self) -> float:
-        now = self._clock()
-        if self._updated is None:
-            self._updated = now
-        elapsed = max(0.0, now - self._updated)
-        self._tokens = min(float(self.requests), self._tokens + elapsed * self._rate)
-        self._updated = now
-        return now
-
-    @property
-    def available(self) -> float:
-        """Tokens in the bucket as of the last acquisition (not refilled here)."""
-        return self._tokens
-
     async def acquire(self) -> None:
-        """Take one token, waiting until the bucket has one."""
+        """Wait for this call's turn, and count it."""
         async with self._lock:
-            self._refill()
-            while self._tokens < 1.0 - _EPSILON:
-                await self._sleep((1.0 - self._tokens) / self._rate)
-                self._refill()
-            self._tokens -= 1.0
+            now = self._clock()
+            if self._slot is None:  # the first call: it opens the connection
+                self._slot = now + self.interval * self.opening + self.warmup
+                self._sent.append(now)
+                return
+            turn = self._turn(now)
+            while now < turn:
+                await self._sleep(turn - now)
+                now = self._clock()
+                turn = self._turn(now)
+            spacing = self.interval * (self.opening if len(self._sent) < 2 * self.requests
+                                       and not self._steady else 1.0)
+            if len(self._sent) >= 2 * self.requests:
+                self._steady = True
+            # the schedule moves on from the slot just used, not from a late wake-up
+            # (a busy event loop wakes waiters late; up to a spacing of that is made
+            # up), and starts afresh after an idle spell
+            self._slot = max(self._slot + spacing, now - self.interval)
+            self._sent.append(now)
+
+    def _turn(self, now: float) -> float:
+        """When the next call may go: its slot on the schedule, but never before the
+        call ``requests`` back is a (widened) window old, nor within 80 % of a spacing
+        of the last call."""
+        assert self._slot is not None
+        turn = max(self._slot, self._sent[-1] + self.interval * _CLOSEST)
+        if len(self._sent) >= self.requests:
+            turn = max(turn, self._sent[-self.requests] + self.window)
+        return turn
 
     async def __aenter__(self) -> RateLimiter:
         await self.acquire()

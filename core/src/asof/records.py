@@ -506,8 +506,15 @@ class ChainSupport:
     #: token accounts read from one): the archive then prefers a proving history and
     #: never builds on such an answer
     balance_at_exact: bool = True
+    #: the most wallets one history request may name here (Allium: 15); a planner
+    #: batches wallets up to it so that one pull answers many wallets
+    history_wallets: int = 1
 
     def __attrs_post_init__(self) -> None:
+        if isinstance(self.history_wallets, bool) or not isinstance(self.history_wallets, int) \
+                or self.history_wallets < 1:
+            raise ValueError(f"history_wallets must be a positive integer, not "
+                             f"{self.history_wallets!r}")
         object.__setattr__(self, "chain", resolve_chain(self.chain).name)
         object.__setattr__(self, "capabilities", tuple(Capability(c) for c in self.capabilities))
         object.__setattr__(self, "derived", tuple(Capability(c) for c in self.derived))

@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+import anyio
 import attrs
 
 from asof.chains import resolve_chain
@@ -38,6 +39,7 @@ from asof.errors import (
     NoRoute,
     PluginError,
     ProviderError,
+    RateLimited,
     RetryableError,
     UnknownProvider,
 )
@@ -154,6 +156,7 @@ class Router:
         self._missing = {name: s.missing for name, s in self.settings.items()
                          if s.missing is not None}
         self._table = self._build_table()
+        self._pulls: dict[HistoryQuery, anyio.Lock] = {}
 
     # -- the table --------------------------------------------------------------------
 
@@ -326,7 +329,12 @@ class Router:
         """
         reasons: list[tuple[str, str]] = []
         last: ProviderError | None = None
+        waited_for: str | None = None  # a rate-limited direct provider
         for name in names:
+            if waited_for is not None and self._derived_unasked(route, name):
+                reasons.append((name, f"derived; not asked in place of the rate-limited "
+                                f"{waited_for} (name it in [routes] to allow that)"))
+                continue
             impl = self.plugins.impl(name, hook)
             if impl is None:
                 reasons.append((name, f"declares {route.capability} but does not implement {hook}"))
@@ -339,6 +347,8 @@ class Router:
                 log.info("%s failed (%s); trying the next provider", name, exc)
                 reasons.append((name, str(exc)))
                 last = exc
+                if isinstance(exc, RateLimited) and not self._derived(route, name):
+                    waited_for = name
                 continue
             except AsofError:
                 raise
@@ -352,10 +362,22 @@ class Router:
             return name, answer
         raise self._no_route(route, reasons, last)
 
+    def _derived(self, route: Route, name: str) -> bool:
+        support = self._support(route, name)
+        return support is not None and route.capability in support.derived
+
+    def _derived_unasked(self, route: Route, name: str) -> bool:
+        """A derived provider is not asked in place of a rate-limited direct one (it is
+        slower, often by orders of magnitude) unless the deployment prefers it."""
+        preferred = self.config.route_preference(route.chain, route.capability.value)
+        return self._derived(route, name) and name not in preferred
+
     def _no_route(
         self, route: Route, reasons: list[tuple[str, str]], last: ProviderError | None
     ) -> AsofError:
-        if last is not None and len([r for r in reasons if r[1] != "declined this query"]) == 1:
+        failed = [r for r in reasons
+                  if r[1] != "declined this query" and not r[1].startswith("derived; not asked")]
+        if last is not None and len(failed) == 1:
             return last
         skipped = [(s.provider, s.reason) for s in route.steps
                    if not s.usable and not s.reason.startswith("does not serve")]
@@ -382,6 +404,10 @@ class Router:
             stored = self.archive.lookup_balance(query)
             if stored is not None:
                 return stored
+        if use_archive and not exclude and names:
+            through = await self._through_history(route, names[0], query)
+            if through is not None:
+                return through
         try:
             name, answer = await self._first_answer(route, names, "balance_at", BalanceAt,
                                                     query=query)
@@ -396,6 +422,35 @@ class Router:
             self.archive.record_balance(
                 answer, exact=None if support is None else support.balance_at_exact)
         return cast(BalanceAt, answer)
+
+    async def _through_history(self, route: Route, name: str,
+                               query: BalanceQuery) -> BalanceAt | None:
+        """When the provider to ask derives ``balance_at`` from its history, pull the
+        wallet's history of the token (from the beginning, once, resumably) into the
+        archive and answer from it: later points are look-ups, not another read of
+        the whole history. ``None`` when that does not apply or does not prove the
+        point (the provider is then asked as usual)."""
+        if not self._derived(route, name) or not hasattr(self.archive, "sync_state"):
+            return None
+        archive: Any = self.archive
+        history = HistoryQuery(capability=Capability.BALANCE_HISTORY,
+                               wallets=(query.wallet,), tokens=(query.token,))
+        lock = self._pulls.setdefault(history, anyio.Lock())
+        async with lock:  # concurrent points of one wallet wait for one pull
+            stored = archive.lookup_balance(query)
+            if stored is not None:
+                return cast(BalanceAt, stored)
+            state = archive.sync_state(history)
+            if state is not None and (state.done or state.provider != name):
+                return None
+            cursor = None if state is None else state.cursor
+            try:
+                async for _ in self.follow(history, cursor, provider=name):
+                    pass
+            except ProviderError as exc:
+                log.info("%s: pulling the history for %s failed (%s)", name, query, exc)
+                return None
+        return cast(BalanceAt | None, archive.lookup_balance(query))
 
     def _archive_gap(self, query: BalanceQuery) -> str:
         explain = getattr(self.archive, "explain_balance", None)
@@ -427,20 +482,36 @@ class Router:
 
     async def pages(self, query: HistoryQuery) -> AsyncIterator[tuple[str, Page[Any]]]:
         """Every page of a history: from the archive when it covers the query, else
-        from one provider, following its cursors to the end."""
+        from one provider, following its cursors to the end (:meth:`follow`)."""
         if self.archive is not None:
             stored = self.archive.lookup_history(query)
             if stored is not None:
                 yield ARCHIVE, Page(items=tuple(stored), cursor=None)
                 return
-        name, page = await self.fetch_page(query)
-        seen: set[str] = set()
+        async for name, page in self.follow(query):
+            yield name, page
+
+    async def follow(
+        self, query: HistoryQuery, cursor: str | None = None, *, provider: str | None = None
+    ) -> AsyncIterator[tuple[str, Page[Any]]]:
+        """The one paging loop: fetch the page at ``cursor`` (the first when ``None``)
+        and every page after it from one provider, each recorded in the archive with
+        the cursor of the next (:meth:`fetch_page`), and record the range complete
+        after the last. ``asof sync`` resumes by passing a stored cursor and provider.
+
+        A provider that hands back a cursor it already gave is stopped with a
+        :class:`~asof.errors.PluginError` (what was stored stays; a sync resumes from
+        the last stored page).
+        """
+        seen: set[str] = set() if cursor is None else {cursor}
+        name, page = await self.fetch_page(query, cursor, provider=provider)
         while True:
             yield name, page
             if page.cursor is None:
                 break
             if page.cursor in seen:
-                raise PluginError(name, f"returned the cursor {page.cursor!r} twice")
+                raise PluginError(name, f"returned the cursor {page.cursor!r} twice; "
+                                  "stopping (a sync resumes from the last stored page)")
             seen.add(page.cursor)
             name, page = await self.fetch_page(query, page.cursor, provider=name)
         if self.archive is not None:

@@ -31,7 +31,7 @@ calls. A session:
 - bounds each request by one deadline, ``timeout`` seconds from sending to the last
   byte of the body (a server that drips its answer cannot hold a call longer);
 - retries :class:`~asof.errors.RetryableError` with exponential backoff and jitter
-  (stamina), ``attempts`` tries in all, waiting at least what ``Retry-After`` asked;
+  (stamina), ``attempts`` tries in all, waiting what ``Retry-After`` asked plus jitter;
 - redacts its credentials, and anything key-like in a configured base URL, from every
   message, detail, log line and ``repr``, before any part of a body is kept (an HTML
   page is reduced to its title);
@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import logging
+import random
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -444,7 +445,9 @@ class ProviderSession:
             return False
         log.debug("%s: will retry after %s", self.provider, exc)
         if exc.retry_after:
-            return exc.retry_after
+            # what the provider asked for, plus jitter, so that callers told the same
+            # wait do not all come back in the same instant
+            return exc.retry_after + random.uniform(0.0, min(1.0, exc.retry_after / 2) + 0.05)
         return True
 
     async def _send(

@@ -1,7 +1,8 @@
 """Pulling a history into the archive page by page, resumably (``asof sync``).
 
-Each page is fetched through the client's ``fetch_page``, whose router stores the page's
-final items and the cursor of the next page in one archive transaction. A run that is
+The pages come from the router's one paging loop (:meth:`asof.router.Router.follow`),
+which stores each page's final items and the cursor of the next page in one archive
+transaction and records the range complete after the last page. A run that is
 killed or interrupted loses at most the page in flight; the next run of the same query
 reads the stored cursor and continues from there with the same provider. When the last
 page is in, the query's range is recorded as covered.
@@ -24,14 +25,10 @@ __all__ = ["PageSource", "PullReport", "pull"]
 
 
 class PageSource(Protocol):
-    """What :func:`pull` needs of a client."""
+    """What :func:`pull` needs of a client: its archive and its router."""
 
     archive: Any
-
-    async def fetch_page(self, query: HistoryQuery, cursor: str | None = None, *,
-                         provider: str | None = None) -> tuple[str, Page[Any]]:
-        """One page of ``query``, recorded in the archive by the router."""
-        ...
+    router: Any
 
 
 @attrs.frozen(kw_only=True)
@@ -97,21 +94,13 @@ async def _pull(client: PageSource, archive: Archive, query: HistoryQuery,
         cursor, provider, resumed = state.cursor, state.provider, True
     pages = items = 0
     name: str | None = None
-    while True:
-        renew()  # before paying for a page: stop if another process took the pull over
-        name, page = await client.fetch_page(query, cursor, provider=provider)
-        provider = name
+    renew()  # before paying for a page: stop if another process took the pull over
+    async for name, page in client.router.follow(query, cursor, provider=provider):
         pages += 1
         items += len(page.items)
         if on_page is not None:
             on_page(name, page)
-        if page.cursor is None:
-            break
-        if page.cursor == cursor:
-            raise ArchiveError(f"{name} returned the same cursor twice; stopping the sync "
-                               "(rerun resumes from the last stored page)")
-        cursor = page.cursor
-    archive.complete_history(query, name)
+        renew()  # before the next page
     final = archive.sync_state(query)
     return PullReport(provider=name, pages=pages, items=items, resumed=resumed,
                       already_complete=False,

@@ -267,16 +267,22 @@ class Archive:
         who = _wallet(wallet)
         tok = resolve_token(who.chain, token)
         times = grid(parse_time(start, field="start"), parse_time(end, field="end"), every)
-        answers: list[BalanceAt | None] = [None] * len(times)
-        if times:
-            with self.storage.read() as r:
-                answers = rules.series(r, who, tok, [to_us(t) for t in times])
+        answers = self.lookup_series(who, tok, times)
         return [
             SeriesPoint(time=t, amount=None if a is None else a.amount,
                         as_of=None if a is None else a.as_of,
                         provider=None if a is None else a.provenance.provider)
             for t, a in zip(times, answers, strict=True)
         ]
+
+    def lookup_series(self, wallet: Wallet, token: Token,
+                      times: Sequence[datetime]) -> list[BalanceAt | None]:
+        """The proven answer at each of ``times`` (ascending), ``None`` where the archive
+        proves none: :meth:`lookup_balance` at every point, in one sweep."""
+        if not times:
+            return []
+        with self.storage.read() as r:
+            return rules.series(r, wallet, token, [to_us(t) for t in times])
 
     def token(self, wallet: Wallet | str, token: Token | str) -> Token:
         """``token`` resolved on the wallet's chain, with decimals and symbol filled in

@@ -3,8 +3,10 @@
 
 ::
 
-    asof sync CHAIN:WALLET [--from TIME] [--to TIME] [--token TOKEN ...] [--provider NAME]
-    asof series CHAIN:WALLET TOKEN --from TIME --to TIME [--every 1d]
+    asof sync CHAIN:WALLET... | --input FILE [--from TIME] [--to TIME] [--token TOKEN ...]
+              [--provider NAME] [--plan] [--budget CREDITS]
+    asof series CHAIN:WALLET TOKEN | --input FILE --from TIME --to TIME [--every 1d]
+                [--sync] [--plan] [--budget CREDITS]
     asof import FILE [--format jsonl|csv] [--complete-from TIME] [--complete-to TIME]
     asof export [--format jsonl|csv] [--wallet CHAIN:WALLET] [--chain CHAIN] [--token TOKEN]
                 [--kind KIND ...] [--provider NAME] [--from TIME] [--to TIME] [--output FILE]
@@ -13,7 +15,8 @@
     asof archive clear [--wallet CHAIN:WALLET] [--yes]
     asof archive copy SOURCE DEST
 
-``sync`` needs a provider; the others read and write the archive alone (no network).
+``sync`` (and ``series --sync``) need a provider; the others read and write the archive
+alone (no network).
 A damaged archive file is reported as damaged, with where it is and how to move it
 aside; ``archive check`` runs SQLite's integrity check on it.
 Progress and notes go to stderr, records and tables to stdout.
@@ -34,8 +37,10 @@ from asof.archive import Archive, ArchiveSettings, Coverage, SeriesPoint, open_a
 from asof.archive.integrity import check_integrity
 from asof.archive.io import EXPORT_KINDS, export, import_file
 from asof.archive.pull import PullReport, pull
+from asof.archive.series import grid
 from asof.archive.settings import archive_settings, damaged_error
 from asof.chains import resolve_chain
+from asof.cli.bulk_cmds import pairs_from, plan_options, series_bulk, sync_many, wallets_from
 from asof.cli.common import (
     CHAIN,
     EXIT_FAILURE,
@@ -90,8 +95,10 @@ def _when(value: datetime | None) -> str:
 # ---------------------------------------------------------------------------- sync
 
 
-@click.command("sync", short_help="Pull a wallet's history into the archive, resumably.")
-@click.argument("wallet", type=WALLET, metavar="CHAIN:WALLET")
+@click.command("sync", short_help="Pull wallets' histories into the archive, resumably.")
+@click.argument("wallets", type=WALLET, metavar="CHAIN:WALLET...", nargs=-1)
+@click.option("--input", "input_file", metavar="FILE",
+              help="Sync the wallets of FILE (CSV with a header, or JSONL; column wallet).")
 @time_range_options()
 @click.option("--token", "tokens", multiple=True, metavar="TOKEN",
               help="Only this token (repeat for several); default: every token.")
@@ -104,10 +111,13 @@ def _when(value: datetime | None) -> str:
               help="Items per page to ask for (a hint).")
 @click.option("--restart", is_flag=True,
               help="Forget an earlier run of the same range and start from the first page.")
+@plan_options
+@output_option
 @pass_state
 def sync(
     state: CliState,
-    wallet: Wallet,
+    wallets: tuple[Wallet, ...],
+    input_file: str | None,
     start: datetime | None,
     end: datetime | None,
     tokens: tuple[str, ...],
@@ -115,8 +125,16 @@ def sync(
     ledger: bool,
     page_size: int | None,
     restart: bool,
+    show_plan: bool,
+    budget: str | None,
 ) -> None:
-    """Pull the history of CHAIN:WALLET over [--from, --to) into the archive.
+    """Pull the history of each CHAIN:WALLET over [--from, --to) into the archive.
+
+    Without --from the pull starts at the beginning of the wallet's history, which is
+    what proves balances (a window proves nothing about balances before its first
+    change). Many wallets (or --input FILE) are one planned job: pulls of up to the
+    provider's wallet limit (15 for Allium); --plan prints the pulls and spends
+    nothing, --budget CREDITS refuses a plan that would spend more.
 
     Pages are stored one transaction each, with the cursor of the next page: stop it at
     any time (Ctrl-C) and run the same command again to continue from the last stored
@@ -129,7 +147,20 @@ def sync(
       asof sync solana:GQUtvPx8...Aydz --from 2025-01-01 --to 2025-04-01
       asof sync solana:GQUtvPx8...Aydz --token USDC --from 2025-01-01 --to 2025-02-01
       asof sync pacifica:42trU9A5...
+      asof sync solana:GQUtvPx8...Aydz solana:9WzDXwBb...AWWM --token USDC
+      asof sync --input wallets.csv --plan
     """
+    if input_file is not None:
+        wallets = (*wallets, *wallets_from(input_file))
+    if not wallets:
+        raise click.UsageError("give CHAIN:WALLET... or --input FILE")
+    if len(wallets) > 1 or input_file is not None or show_plan or budget is not None:
+        if ledger or page_size is not None or restart:
+            raise click.UsageError("--ledger, --page-size and --restart apply to one wallet")
+        sync_many(state, list(dict.fromkeys(wallets)), start=start, end=end, tokens=tokens,
+                  provider=provider, show_plan=show_plan, budget=budget)
+        return
+    wallet = wallets[0]
     venue = resolve_chain(wallet.chain).venue
     capability = Capability.ACCOUNT_LEDGER if ledger or venue else Capability.BALANCE_HISTORY
     if tokens and capability is Capability.ACCOUNT_LEDGER:
@@ -190,29 +221,85 @@ def _series_row(point: SeriesPoint, symbol: str, unit: str) -> dict[str, Any]:
     }
 
 
-@click.command("series", short_help="A wallet's balance on a time grid, from the archive.")
-@click.argument("wallet", type=WALLET, metavar="CHAIN:WALLET")
-@click.argument("token", metavar="TOKEN")
+@click.command("series", short_help="Balances on a time grid, from the archive (--sync: "
+               "pulling what is missing).")
+@click.argument("wallet", type=WALLET, metavar="CHAIN:WALLET", required=False)
+@click.argument("token", metavar="TOKEN", required=False)
+@click.option("--input", "input_file", metavar="FILE",
+              help="The (wallet, token) pairs of FILE (CSV with a header, or JSONL; columns "
+              "wallet, token), each a series; rows then begin with wallet and token.")
 @time_range_options(required=True)
 @click.option("--every", default="1d", show_default=True, metavar="STEP",
               help="Grid step: 1d, 1h, 15m, 30s, 2w or a number of seconds.")
+@click.option("--sync", "pull_first", is_flag=True,
+              help="First pull what the archive does not prove, as planned: history pulls "
+              "of up to the provider's wallet limit, or point calls where no history "
+              "provider serves the chain.")
+@plan_options
 @output_option
 @pass_state
-def series(state: CliState, wallet: Wallet, token: str, start: datetime, end: datetime,
-           every: str) -> None:
+def series(state: CliState, wallet: Wallet | None, token: str | None, input_file: str | None,
+           start: datetime, end: datetime, every: str, pull_first: bool, show_plan: bool,
+           budget: str | None) -> None:
     """The balance of TOKEN held by CHAIN:WALLET at every grid point in [--from, --to).
 
     Points sit on boundaries of the step counted from 1970-01-01 UTC (midnight for 1d,
     the hour for 1h), like holdings histories. Each value is the balance after the last
-    change at or before the point, from the archive alone: a point outside the ranges
-    the archive holds completely is shown as "-", never as zero (run `asof sync` for
-    that range first).
+    change at or before the point. Without --sync it comes from the archive alone: a
+    point the archive does not prove is shown as "-", never as zero. With --sync the
+    missing points are got first, with the fewest paid calls the planner finds
+    (--plan prints that plan and spends nothing; --budget CREDITS refuses a plan that
+    would spend more).
 
     \b
     Example:
       asof series solana:GQUtvPx8...Aydz USDC --from 2025-01-01 --to 2025-02-01
       asof series solana:GQUtvPx8...Aydz SOL --from 2025-03-01 --to 2025-03-02 --every 1h
+      asof series --input pairs.csv --from 2025-01-01 --to 2026-01-01 --sync --format csv
     """
+    if input_file is not None:
+        if wallet is not None or token is not None:
+            raise click.UsageError("give CHAIN:WALLET TOKEN or --input FILE, not both")
+        pairs = pairs_from(input_file)
+    elif wallet is None or token is None:
+        raise click.UsageError("give CHAIN:WALLET TOKEN, or --input FILE")
+    else:
+        pairs = [(wallet, token)]
+    grid(start, end, every)  # a bad range or step is refused before anything else
+    with_pair = input_file is not None
+    if not with_pair and not pull_first and not show_plan and budget is None:
+        _series_one(state, pairs[0][0], pairs[0][1], start, end, every)
+        return
+
+    def archive_rows() -> Iterator[dict[str, Any]]:
+        with _archive(state) as store:
+            for who, what in pairs:
+                known = store.token(who, resolve_token(who.chain, what))
+                unit = resolve_chain(who.chain).point_unit
+                for point in store.series(who, known, start=start, end=end, every=every):
+                    row: dict[str, Any] = {"wallet": str(who), "token": what}
+                    row.update(_series_row(point, known.symbol or "", unit))
+                    yield row
+
+    missing = series_bulk(state, pairs, start=start, end=end, every=every,
+                          sync=pull_first, show_plan=show_plan, budget=budget,
+                          with_pair=with_pair, archive_rows=archive_rows)
+    if missing:
+        _missing_note(missing, pairs, pull_first)
+
+
+def _missing_note(missing: int, pairs: list[tuple[Wallet, str]], pulled: bool) -> None:
+    if pulled:
+        _note(f"note: {missing} point(s) could not be answered; see their error column")
+        return
+    who = str(pairs[0][0]) if len(pairs) == 1 else "WALLET..."
+    _note(f"note: {missing} point(s) are not proven by the archive; add --sync to pull "
+          f"what is missing, or run `asof sync {who}` (from the beginning of the history, "
+          "which is what proves balances) first")
+
+
+def _series_one(state: CliState, wallet: Wallet, token: str, start: datetime,
+                end: datetime, every: str) -> None:
     resolved = resolve_token(wallet.chain, token)
     unit = resolve_chain(wallet.chain).point_unit
     with _archive(state) as store:
@@ -227,8 +314,7 @@ def series(state: CliState, wallet: Wallet, token: str, start: datetime, end: da
                    (f"as of {unit}", unit), ("as of", "as_of"), ("provider", "provider")]
     emit(state, rows, columns=columns)
     if missing:
-        _note(f"note: {missing} of {len(points)} point(s) are outside what the archive "
-              f"holds completely; run `asof sync {wallet} --from ... --to ...` for them")
+        _missing_note(missing, [(wallet, token)], False)
 
 
 # ---------------------------------------------------------------------------- import

@@ -9,6 +9,7 @@ import click
 from rich.text import Text
 
 from asof.chains import known_chains, resolve_chain
+from asof.cli.bulk_cmds import balance_at_input, plan_options
 from asof.cli.common import (
     CAPABILITY,
     CHAIN,
@@ -399,18 +400,25 @@ def balance_view(answer: BalanceAt) -> dict[str, Any]:
 
 
 @click.command("balance-at")
-@click.argument("wallet", type=WALLET, metavar="CHAIN:WALLET")
-@click.argument("token", metavar="TOKEN")
-@click.option("--at", "at", type=POINT, required=True,
+@click.argument("wallet", type=WALLET, metavar="CHAIN:WALLET", required=False)
+@click.argument("token", metavar="TOKEN", required=False)
+@click.option("--at", "at", type=POINT,
               help="The moment: a time or date (UTC unless an offset is given), epoch "
               "seconds, or slot:N / block:N.")
 @click.option("--verify", is_flag=True,
               help="Ask a second provider that serves the question and report whether it "
               "agrees (exit status 1 when it differs).")
+@click.option("--input", "input_file", metavar="FILE",
+              help="Answer every row of FILE (CSV with a header, or JSONL; columns wallet, "
+              "token, at; - for stdin): one output row per input row, its columns first.")
+@plan_options
 @output_option
 @pass_state
-def balance_at(state: CliState, wallet: Wallet, token: str, at: Point, verify: bool) -> None:
-    """A wallet's balance of one token as of a moment.
+def balance_at(state: CliState, wallet: Wallet | None, token: str | None, at: Point | None,
+               verify: bool, input_file: str | None, show_plan: bool,
+               budget: str | None) -> None:
+    """A wallet's balance of one token as of a moment; with --input, of every row of
+    a file.
 
     TOKEN is an address or mint, or a symbol from the built-in registry (the native
     coin such as SOL or ETH, USDC, USDT). The answer is the balance after the last
@@ -423,7 +431,24 @@ def balance_at(state: CliState, wallet: Wallet, token: str, at: Point, verify: b
       asof balance-at solana:GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz SOL --at slot:313000000
       asof balance-at eth:0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045 ETH --at 2025-01-10T12:00+02:00
       asof balance-at eth:0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045 ETH --at 2025-01-10 --verify
+      asof balance-at --input questions.csv --format csv > answers.csv
+      asof balance-at --input questions.csv --plan
+
+    With --input, identical rows are asked once, archived answers are not asked again
+    and every provider is kept inside its rate limit; a failed row carries an error
+    column and the exit status is 1 at the end. --plan prints the calls it would make
+    and spends nothing; --budget CREDITS refuses a plan that would spend more.
     """
+    if input_file is not None:
+        if wallet is not None or token is not None or at is not None or verify:
+            raise click.UsageError("--input reads wallet, token and at from the file; give "
+                                   "no CHAIN:WALLET, TOKEN, --at or --verify with it")
+        balance_at_input(state, input_file, show_plan=show_plan, budget=budget)
+        return
+    if wallet is None or token is None or at is None:
+        raise click.UsageError("give CHAIN:WALLET TOKEN --at POINT, or --input FILE")
+    if show_plan or budget is not None:
+        raise click.UsageError("--plan and --budget apply to --input")
     resolved = resolve_token(wallet.chain, token)
     if verify:
         _verified(state, wallet, resolved, at)

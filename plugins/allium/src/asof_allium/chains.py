@@ -24,7 +24,7 @@ from asof.plugin import (
     UnknownChain,
     resolve_chain,
 )
-from asof_allium.info import NAME
+from asof_allium.info import MAX_WALLETS, NAME
 
 __all__ = [
     "BALANCES_PRODUCTS",
@@ -105,6 +105,7 @@ def _support(
         derived=derived,
         note=note,
         history_scope=HISTORY_SCOPE if Capability.BALANCE_HISTORY in statuses else None,
+        history_wallets=MAX_WALLETS,
     )
 
 

@@ -23,6 +23,7 @@ from asof.plugin import (
     InputError,
     ProviderContext,
     ProviderInfo,
+    RateLimit,
     SupportStatus,
     hookimpl,
     to_epoch,
@@ -35,10 +36,16 @@ __all__ = ["BASE_URL", "NAME", "SOURCE", "balance_at", "provider_info", "support
 BASE_URL = "https://api.helius.xyz"
 
 _COST = Cost(amount=Decimal(100), unit="credits", per="call")
-#: Helius documents no fixed request rate: it depends on the plan.
+#: Helius's documented base limit for its Enhanced APIs on the Free plan (Developer 10,
+#: Business 50, Professional 100 requests/s); a deployment on another plan sets
+#: ``rate_limit`` under ``[providers.helius]`` (or ``ASOF_HELIUS_RATE_LIMIT``).
+RATE_LIMIT = RateLimit(requests=2, per_seconds=1.0,
+                       note="Free plan, DAS & Enhanced APIs; set rate_limit for your plan")
 CAVEAT_RATE_LIMIT = (
-    "Helius publishes no fixed rate limit (it depends on the plan), so asof applies none; "
-    "a 429 is retried after the wait Helius asks for"
+    "asof applies Helius's Free-plan limit for its Enhanced APIs (2 requests/s) unless the "
+    "deployment sets its plan's (Developer 10/s, Business 50/s, Professional 100/s: "
+    "rate_limit under [providers.helius]); Helius does not say which group the Wallet "
+    "API's balance-at belongs to, so this is the conservative reading"
 )
 
 
@@ -59,6 +66,7 @@ def provider_info() -> ProviderInfo:
             ),
         ),
         cost=_COST,
+        rate_limit=RATE_LIMIT,
         caveats=(*CAVEATS, CAVEAT_RATE_LIMIT),
         docs_url="https://www.helius.dev/docs",
     )

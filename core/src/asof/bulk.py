@@ -1,0 +1,363 @@
+"""Many questions at once: :meth:`~asof.client.AsyncClient.balance_at_many`,
+:meth:`~asof.client.AsyncClient.series` and :meth:`~asof.client.AsyncClient.sync`,
+planned by :mod:`asof.planner` and streamed.
+
+Results come out as they are ready: a bounded number of questions is in flight, a
+bounded window of results waits to be read, and the input is read lazily, so a
+generator of 100,000 questions runs in flat memory. Identical questions in flight
+share one call, recent answers are reused, and the archive answers first where its
+coverage proves the answer. The rate limit of each provider paces the calls; the
+concurrency only keeps enough of them in flight to reach it.
+
+Stop early with ``contextlib.aclosing`` (or by reading to the end) so the tasks in
+flight are cancelled in the task that started them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+import attrs
+
+from asof.archive.pull import PullReport, pull
+from asof.archive.series import grid
+from asof.errors import AsofError, InputError, NoRoute
+from asof.planner import Plan, Pull, plan_points, plan_series, plan_sync
+from asof.points import TimeLike, parse_point, parse_time
+from asof.queries import BalanceQuery, HistoryQuery
+from asof.records import BalanceAt, Capability, Point, Token, Wallet
+from asof.tokens import resolve_token
+
+__all__ = ["DEFAULT_CONCURRENCY", "Bulk", "BulkResult", "QueryLike", "to_query"]
+
+#: Questions in flight at once (the rate limits pace them).
+DEFAULT_CONCURRENCY = 32
+#: Answers kept for identical questions asked again (beyond those in flight).
+RECENT = 4096
+
+QueryLike = BalanceQuery | tuple[Any, Any, Any] | Mapping[str, Any]
+
+
+@attrs.frozen(kw_only=True)
+class BulkResult:
+    """One question's outcome: its ``answer``, or the typed ``error`` that stopped it
+    (a failed row never stops the batch). ``index`` is its position in the input and
+    ``given`` the row as given; ``query`` is ``None`` when the row could not be read."""
+
+    index: int
+    given: Any = attrs.field(eq=False, repr=False)
+    query: BalanceQuery | None
+    answer: BalanceAt | None = None
+    error: AsofError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the question was answered."""
+        return self.answer is not None
+
+
+def to_query(item: QueryLike) -> BalanceQuery:
+    """A :class:`~asof.queries.BalanceQuery` from a query, a ``(wallet, token, at)``
+    tuple or a mapping with those keys; an :class:`~asof.errors.InputError` names the
+    field that cannot be read."""
+    if isinstance(item, BalanceQuery):
+        return item
+    if isinstance(item, Mapping):
+        missing = [k for k in ("wallet", "token", "at") if item.get(k) in (None, "")]
+        if missing:
+            raise InputError(f"missing {', '.join(missing)}", field=missing[0])
+        wallet, token, at = item["wallet"], item["token"], item["at"]
+    elif isinstance(item, tuple | list) and len(item) == 3:
+        wallet, token, at = item
+    else:
+        raise InputError("expected (wallet, token, at) or a BalanceQuery", field="query")
+    who = wallet if isinstance(wallet, Wallet) else Wallet.parse(str(wallet).strip())
+    what = resolve_token(who.chain, token if isinstance(token, Token) else str(token).strip())
+    point = parse_point(at if isinstance(at, Point | datetime | int) else str(at).strip(),
+                        field="at")
+    return BalanceQuery(wallet=who, token=what, point=point)
+
+
+@attrs.define
+class _Slot:
+    done: anyio.Event = attrs.field(factory=anyio.Event)
+    outcome: BalanceAt | AsofError | None = None
+
+
+def proves(answer: BalanceAt, moment: datetime) -> bool:
+    """Whether ``answer`` (asked at a later point) also holds at ``moment``: an answer
+    at P with ``as_of`` S holds for [S, P]; one with neither ``as_of`` nor ``read_at``
+    (no activity at or before P) holds for every earlier moment; a ``read_at`` answer
+    holds only at its own point."""
+    if answer.read_at is not None:
+        return False
+    if answer.as_of is None:
+        return True
+    stamp = answer.as_of.timestamp
+    return stamp is not None and stamp <= moment
+
+
+def _carried(answer: BalanceAt, moment: datetime) -> BalanceAt:
+    shown = answer.requested.describe()
+    note = (f"the answer at {shown} (its last change at or before it is before this "
+            "point), which holds for every point between its last change and it")
+    return attrs.evolve(
+        answer, requested=Point(time=moment),
+        provenance=attrs.evolve(answer.provenance,
+                                caveats=(*answer.provenance.caveats, note)))
+
+
+class Bulk:
+    """The bulk engine of one client: its router, its archive and its shared state."""
+
+    def __init__(self, client: Any, *, concurrency: int = DEFAULT_CONCURRENCY) -> None:
+        self.client = client
+        self.router = client.router
+        self.archive = client.archive
+        self.concurrency = concurrency
+        self._inflight: dict[BalanceQuery, _Slot] = {}
+        self._recent: OrderedDict[BalanceQuery, BalanceAt | AsofError] = OrderedDict()
+        self._limiter: anyio.CapacityLimiter | None = None  # built in the event loop
+
+    @property
+    def _limit(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.concurrency)
+        return self._limiter
+
+    # -- one question ---------------------------------------------------------------
+
+    async def answer(self, query: BalanceQuery) -> BalanceAt | AsofError:
+        """The answer to one question (or its error), asked once however many callers
+        ask it at the same time."""
+        recent = self._recent.get(query)
+        if recent is not None:
+            self._recent.move_to_end(query)
+            return recent
+        slot = self._inflight.get(query)
+        if slot is not None:
+            await slot.done.wait()
+            if slot.outcome is not None:
+                return slot.outcome
+        slot = self._inflight[query] = _Slot()
+        try:
+            async with self._limit:
+                slot.outcome = await self.router.balance_at(query)
+        except AsofError as exc:
+            slot.outcome = exc
+        finally:
+            self._inflight.pop(query, None)
+            slot.done.set()
+        if isinstance(slot.outcome, BalanceAt):  # an error may pass; it is asked again
+            self._recent[query] = slot.outcome
+            if len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
+        assert slot.outcome is not None
+        return slot.outcome
+
+    async def _row(self, index: int, item: Any) -> BulkResult:
+        try:
+            query = to_query(item)
+        except AsofError as exc:
+            return BulkResult(index=index, given=item, query=None, error=exc)
+        outcome = await self.answer(query)
+        if isinstance(outcome, AsofError):
+            return BulkResult(index=index, given=item, query=query, error=outcome)
+        return BulkResult(index=index, given=item, query=query, answer=outcome)
+
+    # -- many questions ---------------------------------------------------------------
+
+    async def balance_at_many(
+        self, queries: Iterable[QueryLike], *, ordered: bool = False
+    ) -> AsyncIterator[BulkResult]:
+        """Each question's result as it completes (in input order with ``ordered``)."""
+        window = self.concurrency * 4
+        slots = anyio.Semaphore(window)
+        send, receive = anyio.create_memory_object_stream[BulkResult](window)
+
+        async def work(index: int, item: Any, out: Any) -> None:
+            async with out:
+                await out.send(await self._row(index, item))
+
+        async def produce(tg: anyio.abc.TaskGroup) -> None:
+            async with send:
+                for index, item in enumerate(queries):
+                    await slots.acquire()
+                    tg.start_soon(work, index, item, send.clone())
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(produce, tg)
+            async with receive:
+                if not ordered:
+                    async for result in receive:
+                        slots.release()
+                        yield result
+                    return
+                waiting: dict[int, BulkResult] = {}
+                following = 0
+                async for result in receive:
+                    waiting[result.index] = result
+                    while following in waiting:
+                        slots.release()
+                        yield waiting.pop(following)
+                        following += 1
+
+    def plan_many(self, queries: Iterable[QueryLike]) -> Plan:
+        """The plan of :meth:`balance_at_many` (rows that cannot be read are left out)."""
+        count = 0
+
+        def readable() -> Iterable[BalanceQuery]:
+            nonlocal count
+            for item in queries:
+                count += 1
+                try:
+                    yield to_query(item)
+                except AsofError:
+                    continue
+
+        found = plan_points(self.router, self.archive, readable())
+        return attrs.evolve(found, questions=count)
+
+    # -- series -----------------------------------------------------------------------
+
+    def _grid(self, start: TimeLike | None, end: TimeLike | None, every: Any,
+              points: Sequence[TimeLike] | None) -> list[datetime]:
+        if points is not None:
+            return sorted({parse_time(p, field="points") for p in points})
+        if start is None or end is None:
+            raise InputError("give start and end (or points)", field="start" if start is None
+                             else "end")
+        return grid(parse_time(start, field="start"), parse_time(end, field="end"),
+                    every or "1d")
+
+    def _lookup(self, wallet: Wallet, token: Token,
+                times: Sequence[datetime]) -> list[BalanceAt | None]:
+        lookup = getattr(self.archive, "lookup_series", None)
+        if lookup is None:
+            return [None] * len(times)
+        return list(lookup(wallet, token, times))
+
+    def _series_setup(
+        self, wallets: Sequence[Wallet], tokens: Sequence[str | Token], times: list[datetime]
+    ) -> tuple[dict[str, tuple[Token, ...]], Plan]:
+        tokens_of: dict[str, tuple[Token, ...]] = {}
+        for chain in dict.fromkeys(w.chain for w in wallets):
+            tokens_of[chain] = tuple(dict.fromkeys(
+                resolve_token(chain, t) for t in tokens
+                if not isinstance(t, Token) or t.chain == chain))
+        unknown = {
+            (w, t): sum(1 for a in self._lookup(w, t, times) if a is None)
+            for w in dict.fromkeys(wallets) for t in tokens_of[w.chain]
+        }
+        plan = plan_series(self.router, wallets, tokens_of, times, unknown=unknown,
+                           can_pull=self.archive is not None
+                           and callable(getattr(self.archive, "sync_state", None)))
+        return tokens_of, plan
+
+    def plan_series(self, wallets: Sequence[Wallet], tokens: Sequence[str | Token], *,
+                    start: TimeLike | None = None, end: TimeLike | None = None,
+                    every: Any = None, points: Sequence[TimeLike] | None = None) -> Plan:
+        """The plan of :meth:`series`, spending nothing."""
+        return self._series_setup(wallets, tokens, self._grid(start, end, every, points))[1]
+
+    async def series(
+        self, wallets: Sequence[Wallet], tokens: Sequence[str | Token], *,
+        start: TimeLike | None = None, end: TimeLike | None = None, every: Any = None,
+        points: Sequence[TimeLike] | None = None, plan: Plan | None = None,
+    ) -> AsyncIterator[BulkResult]:
+        """Every (wallet, token, point) of the grid, wallet by wallet, each wallet's
+        points in time order: pulls first where the plan chose them (then look-ups),
+        walks of point calls elsewhere."""
+        times = self._grid(start, end, every, points)
+        tokens_of, found = self._series_setup(wallets, tokens, times)
+        plan = plan or found
+        counter = iter(range(10**15))
+        pulled: set[Wallet] = set()
+        for task in plan.pulls:
+            await self._pull(task, times[-1] + timedelta(seconds=1))
+            pulled.update(task.wallets)
+            for wallet in task.wallets:
+                for token in tokens_of[wallet.chain]:
+                    async for result in self._pair(wallet, token, times, counter):
+                        yield result
+        rest = [(w, t) for w in dict.fromkeys(wallets) if w not in pulled
+                for t in tokens_of[w.chain]]
+        if not rest:
+            return
+        send, receive = anyio.create_memory_object_stream[list[BulkResult]](self.concurrency)
+
+        async def walk_one(wallet: Wallet, token: Token, out: Any, gate: Any) -> None:
+            async with out, gate:
+                found = [r async for r in self._pair(wallet, token, times, counter)]
+                await out.send(found)
+
+        async def produce(tg: anyio.abc.TaskGroup) -> None:
+            gate = anyio.CapacityLimiter(self.concurrency)
+            async with send:
+                for wallet, token in rest:
+                    tg.start_soon(walk_one, wallet, token, send.clone(), gate)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(produce, tg)
+            async with receive:
+                async for batch in receive:
+                    for result in batch:
+                        yield result
+
+    async def _pull(self, task: Pull, end: datetime) -> PullReport:
+        query = HistoryQuery(capability=Capability.BALANCE_HISTORY, wallets=task.wallets,
+                             start=None, end=end, tokens=task.tokens)
+        return await pull(self.client, query, provider=task.provider)
+
+    async def _pair(self, wallet: Wallet, token: Token, times: Sequence[datetime],
+                    counter: Any) -> AsyncIterator[BulkResult]:
+        """One (wallet, token) over ``times``: archive look-ups, then a walk from the
+        latest unproven point back, each answer filling the points it proves."""
+        known: list[BalanceAt | AsofError | None] = list(self._lookup(wallet, token, times))
+        i = len(times) - 1
+        while i >= 0:
+            if known[i] is not None:
+                i -= 1
+                continue
+            query = BalanceQuery(wallet=wallet, token=token, point=Point(time=times[i]))
+            outcome = await self.answer(query)
+            known[i] = outcome
+            j = i - 1
+            if isinstance(outcome, BalanceAt):
+                while j >= 0 and known[j] is None and proves(outcome, times[j]):
+                    known[j] = _carried(outcome, times[j])
+                    j -= 1
+            i = j
+        for moment, found in zip(times, known, strict=True):
+            query = BalanceQuery(wallet=wallet, token=token, point=Point(time=moment))
+            given = (str(wallet), token.symbol or token.address, moment)
+            if isinstance(found, BalanceAt):
+                yield BulkResult(index=next(counter), given=given, query=query,
+                                 answer=found)
+            else:
+                error = found if isinstance(found, AsofError) else NoRoute("no answer")
+                yield BulkResult(index=next(counter), given=given, query=query, error=error)
+
+    # -- sync -------------------------------------------------------------------------
+
+    def plan_sync(self, wallets: Sequence[Wallet], *, tokens: Sequence[Token] = (),
+                  end: datetime | None = None) -> Plan:
+        """The plan of :meth:`sync`, spending nothing."""
+        return plan_sync(self.router, wallets, tokens=tokens, end=end)
+
+    async def sync(self, wallets: Sequence[Wallet], *, start: datetime | None = None,
+                   end: datetime | None = None, tokens: Sequence[Token] = (),
+                   provider: str | None = None,
+                   plan: Plan | None = None) -> AsyncIterator[tuple[Pull, PullReport]]:
+        """Pull the wallets' histories into the archive, one pull per batch of the
+        provider's wallet limit, resumably; each batch's report as it completes."""
+        plan = plan or self.plan_sync(wallets, tokens=tokens, end=end)
+        for task in plan.pulls:
+            query = HistoryQuery(capability=Capability.BALANCE_HISTORY, wallets=task.wallets,
+                                 start=start, end=end, tokens=task.tokens)
+            yield task, await pull(self.client, query, provider=provider or task.provider)
+
