@@ -9,7 +9,7 @@ with no 429. As a baseline, the same job runs in the same processes each with it
 in-process limiter (no shared store): together they pass the limit and the server
 refuses with 429 (those requests fail: one attempt each).
 
-Run: ``uv run --all-packages python bench/budget.py`` (about a minute).
+Run: ``uv run --all-packages python bench/budget.py`` (about a minute and a half).
 """
 
 from __future__ import annotations
@@ -92,10 +92,10 @@ def run(url: str, store: str, processes: int, total: int, concurrency: int,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=50, help="the per-key limit ...")
-    parser.add_argument("--per-seconds", type=float, default=1.0, help="... per this window")
-    parser.add_argument("--total", type=int, default=240, help="requests in the job")
-    parser.add_argument("--concurrency", type=int, default=1,
+    parser.add_argument("--requests", type=int, default=100, help="the per-key limit ...")
+    parser.add_argument("--per-seconds", type=float, default=2.0, help="... per this window")
+    parser.add_argument("--total", type=int, default=400, help="requests in the job")
+    parser.add_argument("--concurrency", type=int, default=2,
                         help="requests in flight per process")
     parser.add_argument("--latency", type=float, default=0.05, help="server latency (s)")
     args = parser.parse_args()
@@ -108,11 +108,13 @@ def main() -> None:
           f"{args.per_seconds:g} s ({limit:g}/s); server latency {args.latency * 1000:g} ms; "
           f"{args.concurrency} in flight per process")
     print(f"{'processes':>9}  {'store':<10} {'seconds':>8} {'req/s':>7} {'of limit':>9} "
-          f"{'ok':>5} {'429':>5}")
+          f"{'ok':>5} {'429':>5} {'busiest':>8}")
+    print(f"(busiest: the most requests let through in any {args.per_seconds:g} s window, "
+          f"of {args.requests} allowed)")
     pg = PostgresServer().start()
     try:
-        for store_name in ("shared", "none"):
-            for processes in (1, 2, 4):
+        for store_name, counts in (("shared", (1, 2, 4)), ("none", (4,))):
+            for processes in counts:
                 store = pg.database() if store_name == "shared" else ""
                 with RateLimitedServer(requests=args.requests, per_seconds=args.per_seconds,
                                        latency=args.latency) as server:
@@ -120,9 +122,10 @@ def main() -> None:
                                                args.concurrency, args.requests,
                                                args.per_seconds)
                     refused = server.statuses().get(429, 0)
+                    busiest = server.busiest_window()
                 rate = ok / seconds
                 print(f"{processes:>9}  {store_name:<10} {seconds:>8.2f} {rate:>7.1f} "
-                      f"{rate / limit:>8.0%} {ok:>5} {refused:>5}", flush=True)
+                      f"{rate / limit:>8.0%} {ok:>5} {refused:>5} {busiest:>8}", flush=True)
     finally:
         pg.stop()
 

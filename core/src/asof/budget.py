@@ -14,7 +14,8 @@ names a shared store, ``[asof] rate_limit_store`` in the configuration or the
 Every :class:`SharedBudget` with the same provider and credential draws from one bucket
 (pyrate-limiter's PostgreSQL or Redis bucket, a sliding-window log: at most
 ``requests`` admissions in any window of ``per_seconds`` widened by 3%, and by at
-least 50 ms, for the time a request takes to reach the provider). The bucket is named
+least 100 ms, for the time a request takes to reach the provider; and at most a
+tenth of them in a tenth of it, so calls are spread, not burst). The bucket is named
 after the provider and a SHA-256 digest of its credentials (never the credential
 itself); a provider without credentials is keyed by a digest of its base URL.
 
@@ -69,7 +70,7 @@ RATE_LIMIT_STORE_ENV = "ASOF_RATE_LIMIT_STORE"
 #: let through early in one window may reach the provider late (a busy event loop, a
 #: slow connection), and must still not land in the next window's count.
 MARGIN = 0.03
-_MARGIN_MS = 50
+_MARGIN_MS = 100
 #: The wait between tries when another process holds the bucket's lock.
 _CONTENDED = (0.002, 0.02)
 #: Buckets are swept of expired entries at most this often (seconds).
@@ -117,6 +118,22 @@ def _window_ms(limit: RateLimit) -> int:
     return math.ceil(window + max(window * MARGIN, _MARGIN_MS))
 
 
+def _rates(limit: RateLimit) -> list[Any]:
+    """The bucket's rates: ``requests`` per (widened) window, and at most a tenth of
+    them (at least 2) in the same share of the window, so that calls are spread over
+    the window rather than sent in one burst (a burst opens many connections at once,
+    whose requests reach the provider late and bunched)."""
+    from pyrate_limiter import Rate
+
+    window = _window_ms(limit)
+    whole = Rate(limit.requests, window)
+    part = max(2, limit.requests // 10)
+    interval = window * part // limit.requests
+    if part >= limit.requests or interval < 1:
+        return [whole]
+    return [Rate(part, interval), whole]
+
+
 class BudgetStore(Protocol):
     """The synchronous face of a shared store (called in worker threads)."""
 
@@ -130,6 +147,10 @@ class BudgetStore(Protocol):
 
     def hold_remaining(self, key: str) -> float:
         """Seconds until the key's "not before" moment (0 when there is none)."""
+        ...
+
+    def hold_and_now(self, key: str) -> tuple[float, int]:
+        """:meth:`hold_remaining` and :meth:`now_ms`, in one round trip."""
         ...
 
     def hold(self, key: str, seconds: float) -> None:
@@ -160,9 +181,9 @@ class _PostgresStore:
                          "key TEXT PRIMARY KEY, not_before TIMESTAMPTZ NOT NULL)")
 
     def bucket(self, key: str, limit: RateLimit) -> AbstractBucket:
-        from pyrate_limiter import PostgresBucket, Rate
+        from pyrate_limiter import PostgresBucket
 
-        return PostgresBucket(self._pool, key, [Rate(limit.requests, _window_ms(limit))])
+        return PostgresBucket(self._pool, key, _rates(limit))
 
     def now_ms(self) -> int:
         with self._pool.connection() as conn:
@@ -172,11 +193,16 @@ class _PostgresStore:
         return int(row[0])
 
     def hold_remaining(self, key: str) -> float:
+        return self.hold_and_now(key)[0]
+
+    def hold_and_now(self, key: str) -> tuple[float, int]:
         with self._pool.connection() as conn:
             row = conn.execute(
-                "SELECT extract(epoch FROM not_before - clock_timestamp()) "
-                "FROM asof_rate_hold WHERE key = %s", (key,)).fetchone()
-        return max(0.0, float(row[0])) if row is not None else 0.0
+                "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint, "
+                "(SELECT extract(epoch FROM not_before - clock_timestamp()) "
+                "FROM asof_rate_hold WHERE key = %s)", (key,)).fetchone()
+        assert row is not None
+        return (max(0.0, float(row[1])) if row[1] is not None else 0.0), int(row[0])
 
     def hold(self, key: str, seconds: float) -> None:
         with self._pool.connection() as conn:
@@ -203,10 +229,9 @@ class _RedisStore:
         self._redis = redis.Redis.from_url(url)
 
     def bucket(self, key: str, limit: RateLimit) -> AbstractBucket:
-        from pyrate_limiter import Rate, RedisBucket
+        from pyrate_limiter import RedisBucket
 
-        made: AbstractBucket = RedisBucket.init(
-            [Rate(limit.requests, _window_ms(limit))], self._redis, key)
+        made: AbstractBucket = RedisBucket.init(_rates(limit), self._redis, key)
         return made
 
     def now_ms(self) -> int:
@@ -225,6 +250,9 @@ class _RedisStore:
                   "if (not cur) or tonumber(cur) < tonumber(ARGV[1]) then "
                   "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end return 1")
         self._redis.eval(script, 1, f"{key}:hold", until, max(1, math.ceil(seconds * 1000)))
+
+    def hold_and_now(self, key: str) -> tuple[float, int]:
+        return self.hold_remaining(key), self.now_ms()
 
     def close(self) -> None:
         self._redis.close()
@@ -280,10 +308,9 @@ class SharedBudget:
 
         with self._lock:
             store, bucket = self._open()
-            held = store.hold_remaining(self.key)
+            held, now = store.hold_and_now(self.key)
             if held > 0:
                 return held
-            now = store.now_ms()
             item: RateItem = RateItem(self.key, now, weight=1)
             decision: Any = bucket.put_decision(item)
             if decision.allowed:

@@ -44,6 +44,13 @@ class Hit:
     status: int
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # a long listen queue: with the default of 5, a burst of new connections loses
+    # some, and the client's retry a second later would look like a late request
+    request_queue_size = 256
+
+
 class RateLimitedServer:
     """A rate-limited JSON server on 127.0.0.1 (start with ``with`` or :meth:`start`)."""
 
@@ -94,6 +101,8 @@ class RateLimitedServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep connections open, as providers do
+
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 if length:
@@ -120,9 +129,7 @@ class RateLimitedServer:
             def log_message(self, *args: object) -> None:
                 return None
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        server.request_queue_size = 128
+        server = _Server(("127.0.0.1", 0), Handler)
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, daemon=True)
         self._thread.start()
