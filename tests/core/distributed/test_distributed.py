@@ -113,3 +113,35 @@ def _point(moment: datetime) -> Any:
     from asof.records import Point
 
     return Point(time=moment)
+
+
+def test_a_worker_killed_mid_job_loses_nothing_and_its_tasks_are_redone(
+        tmp_path: Path, pg_server: PostgresServer, dask_client: Any) -> None:
+    import os
+    import signal
+
+    world = busy_world(WALLETS, every_days=11)
+    database = pg_server.database()
+    batch = 5
+    with serve(WorldServer(world, limit=20, per_seconds=1.0, latency=0.05)) as server:
+        path = _config(tmp_path, server, archive=f'[archive]\nurl = "{database}"\n',
+                       store=database)
+        deployment = distributed.Deployment(config=str(path), env=_env())
+        stream = distributed.balance_at_many(dask_client, QUERIES, deployment=deployment,
+                                             batch=batch)
+        results = [next(stream)]  # the job is running
+        busy = [w for w, keys in dask_client.processing().items() if keys]
+        assert busy, "no worker is running a task"
+        pids = dask_client.run(os.getpid, workers=busy[:1])
+        os.kill(next(iter(pids.values())), signal.SIGKILL)  # mid-task
+        results.extend(stream)
+        paid = server.calls("/v1/wallet/")
+        assert server.refused == 0
+    answers = _answers(results)
+    assert sorted(answers) == list(range(len(QUERIES)))  # nothing lost, nothing twice
+    for index, (raw, _, _) in answers.items():
+        wallet, _, moment = QUERIES[index]
+        assert raw == world.truth(Wallet.parse(wallet), USDC, moment)
+    # the killed task was redone on another worker: what it had stored was read from
+    # the archive, so at most its own run of questions was asked again
+    assert len(QUERIES) <= paid <= len(QUERIES) + batch
