@@ -20,48 +20,6 @@ import subprocess
 import sys
 import time
 
-CHILD = """
-import json, sys, time
-import anyio
-from asof.errors import RateLimited
-from asof.provider import Credential, ProviderInfo, RateLimit
-from asof.secrets import Secret
-from asof.transport import Transport
-
-url, store = sys.argv[1], sys.argv[2] or None
-count, concurrency = int(sys.argv[3]), int(sys.argv[4])
-limit = RateLimit(requests=int(sys.argv[5]), per_seconds=float(sys.argv[6]))
-cred = Credential(header="X-API-Key")
-info = ProviderInfo(name="bench", title="Bench", base_url=url, credentials=(cred,),
-                    rate_limit=limit)
-
-async def main():
-    ok = limited = 0
-    async with Transport(attempts=1, rate_limit_store=store) as transport:
-        session = transport.session(info, base_url=url, rate_limit=limit,
-                                    credentials=[(cred, Secret("one-shared-key"))])
-        async with anyio.create_task_group() as tg:  # open connections (not counted)
-            for _ in range(concurrency):
-                tg.start_soon(transport.client.get, url + "/health")
-        print("ready", flush=True)
-        sys.stdin.readline()
-        todo = iter(range(count))
-        async def worker():
-            nonlocal ok, limited
-            for n in todo:
-                try:
-                    await session.get(f"/item/{n}")
-                    ok += 1
-                except RateLimited:
-                    limited += 1
-        async with anyio.create_task_group() as tg:
-            for _ in range(concurrency):
-                tg.start_soon(worker)
-    print(json.dumps({"ok": ok, "limited": limited}))
-
-anyio.run(main)
-"""
-
 
 def run(url: str, store: str, processes: int, total: int, concurrency: int,
         requests: int, per_seconds: float) -> tuple[float, int, int]:
@@ -70,8 +28,8 @@ def run(url: str, store: str, processes: int, total: int, concurrency: int,
     shares = [total // processes + (1 if p < total % processes else 0)
               for p in range(processes)]
     jobs = [subprocess.Popen(
-        [sys.executable, "-c", CHILD, url, store, str(share), str(concurrency),
-         str(requests), str(per_seconds)],
+        [sys.executable, "-m", "asof.testing.ratelimited", url, store, str(share),
+         str(concurrency), str(requests), str(per_seconds)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for share in shares]
     for job in jobs:
         assert job.stdout is not None

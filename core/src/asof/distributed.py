@@ -36,7 +36,7 @@ import attrs
 from asof import errors
 from asof.bulk import BulkResult, QueryLike, to_query
 from asof.errors import AsofError
-from asof.planner import Pull
+from asof.planner import Plan, Pull
 from asof.queries import BalanceQuery
 from asof.records import BalanceAt, Wallet
 
@@ -202,13 +202,15 @@ def _stream(dask: DaskClient, deployment: Deployment,
 
 def balance_at_many(dask: DaskClient, queries: Iterable[QueryLike], *,
                     deployment: Deployment | None = None, client: AsyncClient | None = None,
-                    batch: int = DEFAULT_BATCH) -> Iterator[BulkResult]:
+                    batch: int = DEFAULT_BATCH, plan: Plan | None = None,
+                    ) -> Iterator[BulkResult]:
     """Answer many balance questions on the cluster ``dask`` (a
     ``distributed.Client``), each result as its task completes.
 
     The job is planned here with ``client`` (default: a client of ``deployment``,
-    itself by default :meth:`Deployment.here`), partitioned (:func:`partition`) and run
-    on the workers. Rows that cannot be read come back first, with their error."""
+    itself by default :meth:`Deployment.here`) unless ``plan`` is given (the plan of
+    the same rows), partitioned (:func:`partition`) and run on the workers. Rows that
+    cannot be read come back first, with their error."""
     deployment = deployment or Deployment.here()
     given = list(queries)
     readable: list[BalanceQuery] = []
@@ -221,7 +223,8 @@ def balance_at_many(dask: DaskClient, queries: Iterable[QueryLike], *,
             continue
         readable.append(query)
         position.append(index)
-    plan = _plan(deployment, client, lambda c: c.plan_balance_at_many(readable))
+    if plan is None:
+        plan = _plan(deployment, client, lambda c: c.plan_balance_at_many(readable))
     tasks = partition(plan.pulls, readable, batch=batch)
     for outcomes in _stream(dask, deployment, tasks):
         for index, answer, failure in outcomes:
@@ -238,12 +241,14 @@ def balance_at_many(dask: DaskClient, queries: Iterable[QueryLike], *,
 def sync(dask: DaskClient, wallets: Sequence[Wallet], *,
          start: datetime | None = None, end: datetime | None = None,
          deployment: Deployment | None = None, client: AsyncClient | None = None,
-         ) -> Iterator[tuple[Pull, PullReport | AsofError]]:
+         plan: Plan | None = None) -> Iterator[tuple[Pull, PullReport | AsofError]]:
     """Pull the wallets' histories into the shared archive on the cluster, one task per
     pull of the plan (the provider's wallet limit); each pull and its report (or the
-    error that stopped it) as it completes."""
+    error that stopped it) as it completes (``plan``: the sync's plan, made here when
+    not given)."""
     deployment = deployment or Deployment.here()
-    plan = _plan(deployment, client, lambda c: c.plan_sync(list(wallets), end=end))
+    if plan is None:
+        plan = _plan(deployment, client, lambda c: c.plan_sync(list(wallets), end=end))
     tasks = [SyncTask(pull=p, start=start, end=end) for p in plan.pulls]
     for outcomes in _stream(dask, deployment, tasks):
         for pulled, report, failure in outcomes:

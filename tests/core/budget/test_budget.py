@@ -174,47 +174,6 @@ async def test_a_retry_after_answer_holds_off_other_processes(store: str) -> Non
 
 # --------------------------------------------------------------------------- processes
 
-CHILD = """
-import json, sys
-import anyio
-from asof.errors import RateLimited
-from asof.provider import Credential, ProviderInfo, RateLimit
-from asof.secrets import Secret
-from asof.transport import Transport
-
-url, store, count = sys.argv[1], sys.argv[2] or None, int(sys.argv[3])
-limit = RateLimit(requests=int(sys.argv[4]), per_seconds=float(sys.argv[5]))
-cred = Credential(header="X-API-Key")
-info = ProviderInfo(name="limited", title="Limited", base_url=url, credentials=(cred,),
-                    rate_limit=limit)
-
-async def main():
-    ok = limited = 0
-    async with Transport(attempts=1, rate_limit_store=store) as transport:
-        session = transport.session(info, base_url=url, rate_limit=limit,
-                                    credentials=[(cred, Secret("the-shared-key"))])
-        # a process that has run a while: connections open (on a path the server does not
-        # count), imports done; then all three start together
-        async with anyio.create_task_group() as tg:
-            for _ in range(count):
-                tg.start_soon(transport.client.get, url + "/health")
-        print("ready", flush=True)
-        sys.stdin.readline()
-        async def one(n):
-            nonlocal ok, limited
-            try:
-                await session.get(f"/r/{n}")
-                ok += 1
-            except RateLimited:
-                limited += 1
-        async with anyio.create_task_group() as tg:
-            for n in range(count):
-                tg.start_soon(one, n)
-    print(json.dumps({"ok": ok, "limited": limited}))
-
-anyio.run(main, backend=sys.argv[6])
-"""
-
 PER_PROCESS = 10
 SERVER_LIMIT = RateLimit(requests=8, per_seconds=1.0)
 
@@ -228,7 +187,8 @@ def server() -> Iterator[RateLimitedServer]:
 
 def _run_three(server: RateLimitedServer, store: str) -> list[dict[str, int]]:
     jobs = [subprocess.Popen(
-        [sys.executable, "-c", CHILD, server.url, store, str(PER_PROCESS),
+        [sys.executable, "-m", "asof.testing.ratelimited", server.url, store, str(PER_PROCESS),
+         str(PER_PROCESS),
          str(SERVER_LIMIT.requests), str(SERVER_LIMIT.per_seconds), backend],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for backend in ("asyncio", "trio", "asyncio")]

@@ -145,3 +145,70 @@ def test_a_worker_killed_mid_job_loses_nothing_and_its_tasks_are_redone(
     # the killed task was redone on another worker: what it had stored was read from
     # the archive, so at most its own run of questions was asked again
     assert len(QUERIES) <= paid <= len(QUERIES) + batch
+
+
+def test_the_command_line_runs_an_input_job_on_local_workers(
+        tmp_path: Path, pg_server: PostgresServer) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from asof.cli.app import cli
+    from asof.cli.common import CliState
+
+    world = busy_world(WALLETS[:3], every_days=13)
+    database = pg_server.database()
+    rows = [(str(w), "USDC", m.isoformat()) for w in WALLETS[:3] for m in MOMENTS[:4]]
+    questions = tmp_path / "questions.csv"
+    questions.write_text("wallet,token,at\n" + "".join(f"{w},{t},{m}\n" for w, t, m in rows),
+                         encoding="utf-8")
+    with serve(WorldServer(world, limit=20, per_seconds=1.0, latency=0.02)) as server:
+        path = _config(tmp_path, server, archive=f'[archive]\nurl = "{database}"\n',
+                       store=database)
+        result = CliRunner().invoke(
+            cli, ["--config", str(path), "balance-at", "--input", str(questions),
+                  "--workers", "2", "--format", "jsonl"], obj=CliState(), env=_env())
+        assert result.exit_code == 0, result.output
+        assert server.refused == 0
+        assert server.calls("/v1/wallet/") == len(rows)
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["wallet"], r["at"]) for r in out] == [(w, m) for w, _, m in rows]  # in order
+    for row in out:
+        moment = datetime.fromisoformat(row["at"])
+        assert int(row["raw"]) == world.truth(Wallet.parse(row["wallet"]), USDC, moment)
+
+
+def test_the_command_line_syncs_on_local_workers(tmp_path: Path,
+                                                 pg_server: PostgresServer) -> None:
+    from click.testing import CliRunner
+
+    from asof.archive.postgres import PostgresStorage
+    from asof.cli.app import cli
+    from asof.cli.common import CliState
+
+    wallets = made_up_wallets(17)  # two pulls at Allium's 15
+    world = busy_world(wallets, every_days=30)
+    database = pg_server.database()
+    env = {**_env(), **credential_env(plugin_info(load_plugin("allium")))}
+    with serve(WorldServer(world, limit=20, per_seconds=1.0, latency=0.02)) as server:
+        path = tmp_path / "asof.toml"
+        path.write_text(f'[asof]\nattempts = 2\nrate_limit_store = "{database}"\n\n'
+                        f'[archive]\nurl = "{database}"\n\n[providers.allium]\n'
+                        f'base_url = "{server.url}"\nrate_limit = "20/1s"\n',
+                        encoding="utf-8")
+        result = CliRunner().invoke(
+            cli, ["--config", str(path), "sync", *map(str, wallets), "--workers", "2"],
+            obj=CliState(), env=env)
+        assert result.exit_code == 0, result.output
+        assert "synced 15 solana wallet(s)" in result.stderr
+        assert "synced 2 solana wallet(s)" in result.stderr
+        assert server.refused == 0
+        pages = Counter(h.path for h in server.hits if "balances/history" in h.path)
+    assert sum(pages.values()) >= 2
+    storage = PostgresStorage(database)
+    try:
+        with storage.read() as r:
+            covered = {c.wallet for c in r.coverage()}
+    finally:
+        storage.close()
+    assert covered == set(wallets)

@@ -14,6 +14,9 @@ limit, so a client can open its connections before a measured run; they are logg
 left out of :meth:`~RateLimitedServer.statuses` and
 :meth:`~RateLimitedServer.busiest_window`.
 
+:func:`send_requests` (also ``python -m asof.testing.ratelimited``, a process of its
+own) sends requests to it through asof's transport, as processes sharing a key do.
+
 ``force_429`` makes the next that many answers 429 with ``Retry-After: retry_after``
 whatever the budget (a provider that asks clients to slow down).
 """
@@ -25,12 +28,15 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
 import attrs
 
-__all__ = ["Hit", "RateLimitedServer"]
+from asof.provider import RateLimit
+
+__all__ = ["Hit", "RateLimitedServer", "send_requests"]
 
 
 @attrs.frozen
@@ -173,3 +179,83 @@ class RateLimitedServer:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+
+
+# --------------------------------------------------------------------------- a client process
+
+_CLIENT_USAGE = ("usage: python -m asof.testing.ratelimited URL STORE COUNT CONCURRENCY "
+                 "REQUESTS PER_SECONDS [asyncio|trio]")
+
+
+async def send_requests(url: str, store: str | None, count: int, *, concurrency: int,
+                        limit: RateLimit, key: str = "the-shared-key",
+                        ready: Callable[[], None] | None = None) -> dict[str, int]:
+    """Send ``count`` GETs to ``url`` through asof's transport, ``concurrency`` at a
+    time, as provider ``limited`` with credential ``key`` (header ``X-API-Key``) at
+    ``limit``, with one attempt each and the rate budget in ``store`` (``None``: this
+    process's own). First opens ``concurrency`` connections on ``/health`` and calls
+    ``ready`` (a process that has run a while). The counts of answered and refused
+    (429) requests."""
+    import anyio
+
+    from asof.errors import RateLimited
+    from asof.provider import Credential, ProviderInfo
+    from asof.secrets import Secret
+    from asof.transport import Transport
+
+    cred = Credential(header="X-API-Key")
+    info = ProviderInfo(name="limited", title="Limited", base_url=url, credentials=(cred,),
+                        rate_limit=limit)
+    counts = {"ok": 0, "limited": 0}
+    async with Transport(attempts=1, rate_limit_store=store) as transport:
+        session = transport.session(info, base_url=url, rate_limit=limit,
+                                    credentials=[(cred, Secret(key))])
+        async with anyio.create_task_group() as tg:
+            for _ in range(concurrency):
+                tg.start_soon(transport.client.get, url + "/health")
+        if ready is not None:
+            ready()
+        todo = iter(range(count))
+
+        async def worker() -> None:
+            for n in todo:
+                try:
+                    await session.get(f"/r/{n}")
+                    counts["ok"] += 1
+                except RateLimited:
+                    counts["limited"] += 1
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(concurrency):
+                tg.start_soon(worker)
+    return counts
+
+
+def _client_main(argv: list[str]) -> None:
+    """``python -m asof.testing.ratelimited ...``: :func:`send_requests` in a process of
+    its own; prints ``ready``, waits for its standard input to close, then prints the
+    counts as JSON."""
+    import sys
+
+    import anyio
+
+    if len(argv) not in (6, 7):
+        raise SystemExit(_CLIENT_USAGE)
+    url, store, count, concurrency, requests, per_seconds = argv[:6]
+    limit = RateLimit(requests=int(requests), per_seconds=float(per_seconds))
+
+    def ready() -> None:
+        print("ready", flush=True)
+        sys.stdin.read()
+
+    async def run() -> dict[str, int]:
+        return await send_requests(url, store or None, int(count),
+                                   concurrency=int(concurrency), limit=limit, ready=ready)
+
+    print(json.dumps(anyio.run(run, backend=argv[6] if len(argv) == 7 else "asyncio")))
+
+
+if __name__ == "__main__":
+    import sys
+
+    _client_main(sys.argv[1:])
