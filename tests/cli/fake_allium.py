@@ -115,15 +115,23 @@ def _handler(fake: FakeAllium) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve(fake: FakeAllium) -> Iterator[FakeAllium]:
-    """Run ``fake`` on a free loopback port for the block; ``fake.url`` is its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+def serve_http(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Run ``handler`` on a free loopback port for the block; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        yield fake
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@contextmanager
+def serve(fake: FakeAllium) -> Iterator[FakeAllium]:
+    """Run ``fake`` on a free loopback port for the block; ``fake.url`` is its base URL."""
+    with serve_http(_handler(fake)) as url:
+        fake.url = url
+        yield fake

@@ -21,13 +21,14 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import attrs
 
 from asof.records import Wallet
 from asof.transport import Request
+from tests.cli.fake_allium import serve_http
 from tests.core.archive.world import USDC, World
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -162,17 +163,9 @@ def _handler(server: WorldServer) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def serve(server: WorldServer) -> Iterator[WorldServer]:
     """Run ``server`` on a free loopback port for the block."""
-    http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
-    http.daemon_threads = True
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    server.url = f"http://127.0.0.1:{http.server_address[1]}"
-    try:
+    with serve_http(_handler(server)) as url:
+        server.url = url
         yield server
-    finally:
-        http.shutdown()
-        http.server_close()
-        thread.join(5)
 
 
 def main(argv: list[str] | None = None) -> None:

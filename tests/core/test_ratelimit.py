@@ -81,7 +81,8 @@ async def test_late_wake_ups_are_made_up_without_passing_the_limit() -> None:
         times.append(clock.now)
     assert most_in_any_window(times, 1.0) <= 50
     rate = (len(times) - 1) / (times[-1] - times[0])
-    assert rate > 0.97 * 50  # lateness did not cost 13 % of the rate
+    # lateness (3 ms of a 20 ms spacing) did not cost 13 % of the rate: only the margin
+    assert rate > 0.995 * 50 / (1 + DEFAULT_MARGIN)
 
 
 @pytest.mark.anyio

@@ -345,3 +345,42 @@ def test_cli_arguments(tmp_path_factory: pytest.TempPathFactory, template: list[
     assert result.exit_code in (0, 1, 2), (args, result.output)
     assert "Traceback" not in result.output
     assert "unexpected" not in result.stderr, (args, result.stderr)
+
+
+# ---------------------------------------------------------------- bulk rows and files
+
+_CELL = st.one_of(st.text(max_size=60), st.integers(), st.none(), st.floats(),
+                  st.sampled_from(["solana:GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz",
+                                   "USDC", "SOL", "2025-01-10", "slot:313000000", "eth:0x1"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.tuples(_CELL, _CELL, _CELL),
+                 st.dictionaries(st.sampled_from(["wallet", "token", "at", "x"]), _CELL),
+                 st.lists(_CELL, max_size=4), _CELL))
+def test_a_bulk_row_is_a_query_or_a_typed_error(row: Any) -> None:
+    from asof.bulk import to_query
+
+    failure: AsofError | None = None
+    try:
+        to_query(row)
+    except AsofError as exc:  # typed (the bulk row carries it); nothing else escapes
+        failure = exc
+    assert failure is None or str(failure)
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_an_input_file_is_rows_or_a_typed_error(tmp_path: Path, text: str) -> None:
+    from asof.cli.bulk_cmds import read_rows
+
+    path = tmp_path / "input.txt"
+    path.write_text(text, encoding="utf-8")
+    failure: InputError | None = None
+    try:
+        for row in read_rows(str(path), ("wallet",)):
+            assert isinstance(row, dict)
+    except InputError as exc:
+        failure = exc
+    assert failure is None or failure.field == "input"

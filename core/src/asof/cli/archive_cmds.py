@@ -40,7 +40,14 @@ from asof.archive.pull import PullReport, pull
 from asof.archive.series import grid
 from asof.archive.settings import archive_settings, damaged_error
 from asof.chains import resolve_chain
-from asof.cli.bulk_cmds import pairs_from, plan_options, series_bulk, sync_many, wallets_from
+from asof.cli.bulk_cmds import (
+    pairs_from,
+    plan_options,
+    series_bulk,
+    series_cells,
+    sync_many,
+    wallets_from,
+)
 from asof.cli.cluster import cluster_options
 from asof.cli.common import (
     CHAIN,
@@ -213,20 +220,8 @@ def sync(
 
 
 def _series_row(point: SeriesPoint, symbol: str, unit: str) -> dict[str, Any]:
-    amount = point.amount
-    as_of = point.as_of
-    return {
-        "time": point.time,
-        "balance": None if amount is None else
-        (f"{amount} {symbol}".strip() if amount.value is not None else f"{amount.raw} raw"),
-        "value": None if amount is None else amount.value,
-        "raw": None if amount is None else str(amount.raw),
-        "decimals": None if amount is None else amount.decimals,
-        unit: None if as_of is None else as_of.number,
-        "as_of": None if as_of is None else as_of.timestamp,
-        "transaction": None if as_of is None else as_of.transaction,
-        "provider": point.provider,
-    }
+    return {"time": point.time,
+            **series_cells(point.amount, point.as_of, point.provider, symbol, unit)}
 
 
 @click.command("series", short_help="Balances on a time grid, from the archive (--sync: "
@@ -273,7 +268,7 @@ def series(state: CliState, wallet: Wallet | None, token: str | None, input_file
         raise click.UsageError("give CHAIN:WALLET TOKEN, or --input FILE")
     else:
         pairs = [(wallet, token)]
-    grid(start, end, every)  # a bad range or step is refused before anything else
+    times = grid(start, end, every)  # a bad range or step is refused before anything else
     with_pair = input_file is not None
     if not with_pair and not pull_first and not show_plan and budget is None:
         _series_one(state, pairs[0][0], pairs[0][1], start, end, every)
@@ -293,15 +288,18 @@ def series(state: CliState, wallet: Wallet | None, token: str | None, input_file
                           sync=pull_first, show_plan=show_plan, budget=budget,
                           with_pair=with_pair, archive_rows=archive_rows)
     if missing:
-        _missing_note(missing, pairs, pull_first)
+        _missing_note(missing, len(times) * len(pairs), pairs, pull_first)
 
 
-def _missing_note(missing: int, pairs: list[tuple[Wallet, str]], pulled: bool) -> None:
+def _missing_note(missing: int, total: int, pairs: list[tuple[Wallet, str]],
+                  pulled: bool) -> None:
     if pulled:
-        _note(f"note: {missing} point(s) could not be answered; see their error column")
+        _note(f"note: {missing} of {total} point(s) could not be answered; see their "
+              "error column")
         return
     who = str(pairs[0][0]) if len(pairs) == 1 else "WALLET..."
-    _note(f"note: {missing} point(s) are not proven by the archive; add --sync to pull "
+    _note(f"note: {missing} of {total} point(s) are outside what the archive proves; "
+          "add --sync to pull "
           f"what is missing, or run `asof sync {who}` (from the beginning of the history, "
           "which is what proves balances) first")
 
@@ -322,7 +320,7 @@ def _series_one(state: CliState, wallet: Wallet, token: str, start: datetime,
                    (f"as of {unit}", unit), ("as of", "as_of"), ("provider", "provider")]
     emit(state, rows, columns=columns)
     if missing:
-        _missing_note(missing, [(wallet, token)], False)
+        _missing_note(missing, len(points), [(wallet, token)], False)
 
 
 # ---------------------------------------------------------------------------- import

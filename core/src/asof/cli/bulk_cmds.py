@@ -29,7 +29,7 @@ from asof.cli.output import Column, output, progress, stderr_console
 from asof.cli.state import CliState
 from asof.errors import AsofError, InputError
 from asof.planner import Plan
-from asof.records import BalanceAt, Wallet
+from asof.records import Amount, BalanceAt, BlockRef, Wallet
 
 if TYPE_CHECKING:
     from asof.client import AsyncClient
@@ -348,11 +348,9 @@ async def _sync_on_cluster(state: CliState, wallets: Sequence[Wallet], plan: Pla
 # -- series --input / --sync -------------------------------------------------------------
 
 
-def series_cells(answer: BalanceAt | None, unit: str) -> dict[str, Any]:
-    """The answer columns of a series row (``-`` reads as unknown in a table)."""
-    amount = None if answer is None else answer.amount
-    as_of = None if answer is None else answer.as_of
-    symbol = "" if answer is None else answer.token.symbol or ""
+def series_cells(amount: Amount | None, as_of: BlockRef | None, provider: str | None,
+                 symbol: str, unit: str) -> dict[str, Any]:
+    """The answer columns of a series row (``asof series``, from the archive or not)."""
     return {
         "balance": None if amount is None else
         (f"{amount} {symbol}".strip() if amount.value is not None else f"{amount.raw} raw"),
@@ -362,8 +360,15 @@ def series_cells(answer: BalanceAt | None, unit: str) -> dict[str, Any]:
         unit: None if as_of is None else as_of.number,
         "as_of": None if as_of is None else as_of.timestamp,
         "transaction": None if as_of is None else as_of.transaction,
-        "provider": None if answer is None else answer.provider,
+        "provider": provider,
     }
+
+
+def _answer_series_cells(answer: BalanceAt | None, unit: str) -> dict[str, Any]:
+    if answer is None:
+        return series_cells(None, None, None, "", unit)
+    return series_cells(answer.amount, answer.as_of, answer.provider,
+                        answer.token.symbol or "", unit)
 
 
 def series_bulk(state: CliState, pairs: Sequence[tuple[Wallet, str]], *, start: datetime,
@@ -404,7 +409,7 @@ def series_bulk(state: CliState, pairs: Sequence[tuple[Wallet, str]], *, start: 
                     if with_pair:
                         row.update(wallet=str(result.query.wallet), token=token)
                     row["time"] = result.query.point.time
-                    row.update(series_cells(result.answer, unit))
+                    row.update(_answer_series_cells(result.answer, unit))
                     if result.answer is None:
                         missing += 1
                         row["error"] = _error_text(result)
@@ -428,7 +433,7 @@ def _write_archive_rows(state: CliState, pairs: Sequence[tuple[Wallet, str]],
                         with_pair: bool,
                         archive_rows: Callable[[], Iterator[dict[str, Any]]]) -> int:
     missing = 0
-    with output(state, columns=_columns(_series_names(pairs, with_pair)[:-1])) as out:
+    with output(state, columns=_columns(_series_names(pairs, with_pair))) as out:
         for row in archive_rows():
             if row.get("balance") is None:
                 missing += 1
