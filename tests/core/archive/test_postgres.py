@@ -414,3 +414,11 @@ def test_many_writers_share_a_small_pool_and_new_tokens(pg_server: PostgresServe
         assert archive.info().counts["changes"] == 8 * 4
         with archive.storage.read() as r:
             assert all(r.token(t) == t for t in tokens)
+
+
+def test_an_archive_opens_from_a_url(pg_server: PostgresServer, tmp_path: Path) -> None:
+    with Archive(pg_server.database(), clock=clock()) as shared:
+        assert shared.storage.about()["backend"] == "postgresql"
+        assert shared.path is None
+    with Archive(f"sqlite:///{tmp_path}/u.sqlite", clock=clock()) as lite:
+        assert lite.path == tmp_path / "u.sqlite"

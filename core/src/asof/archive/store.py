@@ -90,7 +90,8 @@ class Archive:
     """An archive of canonical records.
 
     ``path`` is an SQLite database file (created mode 0600 with its directories) or
-    ``":memory:"``; ``storage`` gives another backend of the storage protocol instead.
+    ``":memory:"``, or a URL (``postgresql://...``, ``sqlite:///PATH``); ``storage``
+    gives another backend of the storage protocol instead.
     ``finality`` is a :class:`~asof.archive.finality.Finality` or a mapping of chain to
     seconds (see :mod:`asof.archive.finality`); ``clock`` returns the current UTC time
     (tests replace it). Use as a context manager or call :meth:`close`.
@@ -107,7 +108,12 @@ class Archive:
         if storage is None:
             if path is None:
                 raise InputError("give an archive path or a storage backend", field="path")
-            storage = SQLiteStorage(path)
+            if isinstance(path, str) and "://" in path:  # postgresql://, sqlite:///
+                from asof.archive.settings import open_storage
+
+                storage = open_storage(path)
+            else:
+                storage = SQLiteStorage(path)
         self.storage = storage
         self.memory = isinstance(storage, SQLiteStorage) and storage.memory
         self.path: Path | None = storage.path if isinstance(storage, SQLiteStorage) else None
