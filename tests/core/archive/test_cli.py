@@ -85,7 +85,7 @@ def test_series_formats_and_unknown_points(config: Path) -> None:
     table = invoke(args)
     assert table.exit_code == 0, table.output
     assert "1.5 USDC" in table.stdout
-    assert "1 point(s) are not proven by the archive" in table.stderr
+    assert "1 of 5 point(s) are outside" in table.stderr
     data = json.loads(invoke([*args, "--format", "json"]).stdout)
     # Opening balances declared at the 2nd (none): zero there.
     assert [row["raw"] for row in data] == [None, "0", "1500000", "1500000", "2"]
