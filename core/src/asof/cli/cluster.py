@@ -48,7 +48,7 @@ def dask_client(cluster: str | None, workers: int | None) -> Iterator[Any]:
     import logging
 
     local = dask.LocalCluster(n_workers=workers or 1, threads_per_worker=1, processes=True,
-                         dashboard_address=None, silence_logs=logging.ERROR)
+                         dashboard_address=":0", silence_logs=logging.ERROR)
     client = dask.Client(local)
     try:
         yield client
