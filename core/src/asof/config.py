@@ -14,6 +14,8 @@ The file's shape::
     block = ["pacifica"]           # these never load
     timeout = 30                   # seconds per request (default: each provider's own)
     attempts = 3                   # tries per request, retries included (1 to 10)
+    rate_limit_store = "postgresql://asof@db:5432/asof"   # or redis://HOST:PORT/N: one
+                                   # rate budget per provider key across processes
 
     [routes]                       # provider preference per chain, or chain.capability
     solana = ["helius", "allium"]
@@ -37,7 +39,8 @@ Environment variables, one pattern for every provider (``<NAME>`` is the provide
 name upper-cased with ``-`` turned into ``_``): ``ASOF_<NAME>_<CREDENTIAL>`` (for example
 ``ASOF_HELIUS_API_KEY``), ``ASOF_<NAME>_BASE_URL``, ``ASOF_<NAME>_NETWORK``,
 ``ASOF_<NAME>_RATE_LIMIT``, ``ASOF_<NAME>_TIMEOUT`` and ``ASOF_<NAME>_<OPTION>``; and
-``ASOF_ALLOW``, ``ASOF_BLOCK`` (comma-separated), ``ASOF_TIMEOUT``, ``ASOF_ATTEMPTS``.
+``ASOF_ALLOW``, ``ASOF_BLOCK`` (comma-separated), ``ASOF_TIMEOUT``, ``ASOF_ATTEMPTS``,
+``ASOF_RATE_LIMIT_STORE``.
 Settings in the environment override the file (a bad value in the file is still an
 error when the environment overrides it), except credentials: a credential is
 looked up in the file first, then in ``ASOF_<NAME>_<CREDENTIAL>``, then in the
@@ -57,6 +60,7 @@ from typing import Any
 
 import attrs
 
+from asof.budget import check_store_url
 from asof.chains import resolve_chain
 from asof.errors import ConfigError, UnknownChain
 from asof.provider import Credential, Option, ProviderInfo, RateLimit
@@ -86,7 +90,7 @@ DEFAULT_ATTEMPTS = 3
 MAX_ATTEMPTS = 10
 
 _TABLES = ("asof", "routes", "providers", "archive", "portfolio")
-_ASOF_KEYS = ("allow", "block", "timeout", "attempts")
+_ASOF_KEYS = ("allow", "block", "timeout", "attempts", "rate_limit_store")
 _PROVIDER_KEYS = ("base_url", "network", "rate_limit", "timeout")
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -277,7 +281,8 @@ class Config:
     check the keys against what the provider declares. ``env`` is the environment the
     configuration was read with (never shown in ``repr``). ``timeout_given`` says whether
     ``timeout`` was set explicitly (in ``[asof]`` or ``ASOF_TIMEOUT``); when it was not,
-    each provider's declared timeout applies.
+    each provider's declared timeout applies. ``rate_limit_store`` is the URL of the
+    store of rate budgets shared across processes (:mod:`asof.budget`), or ``None``.
     """
 
     path: Path | None = None
@@ -293,6 +298,7 @@ class Config:
     attempts: int = DEFAULT_ATTEMPTS
     env: Mapping[str, str] = attrs.field(factory=dict, hash=False)
     timeout_given: bool = False
+    rate_limit_store: str | None = attrs.field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return (
@@ -642,6 +648,7 @@ def _build(data: Mapping[str, Any], path: Path | None, environ: Mapping[str, str
 
     checks: dict[str, Callable[[object, str], object]] = {
         "allow": _names, "block": _names, "timeout": _positive_number, "attempts": _attempts,
+        "rate_limit_store": check_store_url,
     }
     for key, value in main.items():  # a bad file value is an error even when overridden
         checks[key](value, f"{source}: [asof] {key}")
@@ -668,6 +675,9 @@ def _build(data: Mapping[str, Any], path: Path | None, environ: Mapping[str, str
         timeout, timeout_given = _positive_number(*found), True
     if (found := setting("attempts")) is not None:
         attempts = _attempts(*found)
+    store: str | None = None
+    if (found := setting("rate_limit_store")) is not None:
+        store = check_store_url(*found)
 
     routes: dict[str, tuple[str, ...]] = {}
     entries: list[tuple[str, object]] = []
@@ -722,4 +732,5 @@ def _build(data: Mapping[str, Any], path: Path | None, environ: Mapping[str, str
         attempts=attempts,
         env=dict(environ),
         timeout_given=timeout_given,
+        rate_limit_store=store,
     )

@@ -21,19 +21,28 @@ are served first come, first served.
 
 The clock and the sleep are injectable, so tests drive the limiter with a fake clock
 and never measure wall time.
+
+:func:`limiter_for` chooses, per provider key, between this in-process limiter and the
+budget shared across processes (:mod:`asof.budget`) a deployment's
+``rate_limit_store`` names.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import anyio
 
 from asof.provider import RateLimit
 
-__all__ = ["DEFAULT_MARGIN", "DEFAULT_OPENING", "DEFAULT_WARMUP", "RateLimiter"]
+if TYPE_CHECKING:
+    from asof.budget import SharedBudget
+
+__all__ = ["DEFAULT_MARGIN", "DEFAULT_OPENING", "DEFAULT_WARMUP", "HoldsOff", "RateLimiter",
+           "limiter_for"]
 
 #: The share by which the spacing between calls is widened.
 DEFAULT_MARGIN = 0.03
@@ -155,3 +164,34 @@ class RateLimiter:
 
     def __repr__(self) -> str:
         return f"RateLimiter(requests={self.requests}, per_seconds={self.per_seconds:g})"
+
+
+# --------------------------------------------------------------------------- choosing
+
+
+@runtime_checkable
+class HoldsOff(Protocol):
+    """A limiter that a provider's ``Retry-After`` can slow for everyone sharing it."""
+
+    async def hold_off(self, seconds: float) -> None:
+        """Admit nothing for ``seconds`` from now."""
+        ...
+
+
+def limiter_for(
+    provider: str,
+    rate_limit: RateLimit,
+    *,
+    store: str | None = None,
+    secrets: Sequence[str] = (),
+    base_url: str = "",
+) -> RateLimiter | SharedBudget:
+    """The limiter for one provider key: in this process (:class:`RateLimiter`) when no
+    shared ``store`` is configured, else the key's :class:`~asof.budget.SharedBudget`
+    in that store (keyed by the provider and a digest of ``secrets``, or of ``base_url``
+    for a provider without credentials)."""
+    if store is None:
+        return RateLimiter.from_rate_limit(rate_limit)
+    from asof.budget import SharedBudget, budget_key
+
+    return SharedBudget(store, budget_key(provider, secrets, fallback=base_url), rate_limit)

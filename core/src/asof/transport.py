@@ -15,7 +15,9 @@ calls. A session:
   :class:`~asof.provider.Credential` says (a header, a query parameter, or the URL
   path), with ``Accept: application/json`` and ``User-Agent: asof/<version>``;
 - waits for the provider's rate limiter (one :class:`~asof.ratelimit.RateLimiter` per
-  provider, shared by every session of that provider);
+  provider, shared by every session of that provider; with a ``rate_limit_store``, one
+  :class:`~asof.budget.SharedBudget` per provider key, shared by every process using
+  it, which a ``Retry-After`` answer holds off for all of them);
 - parses JSON with ``parse_float=Decimal``, so no float is ever created and big
   integers stay exact;
 - turns failures into :mod:`asof.errors`: timeouts into ``ProviderTimeout``, failed
@@ -60,6 +62,7 @@ import httpx2 as httpx
 import stamina
 
 from asof import __version__
+from asof.budget import SharedBudget, budget_key
 from asof.errors import (
     AuthenticationError,
     PluginError,
@@ -72,7 +75,7 @@ from asof.errors import (
     error_for_status,
 )
 from asof.provider import BodyError, Credential, ProviderInfo, RateLimit
-from asof.ratelimit import RateLimiter
+from asof.ratelimit import HoldsOff, RateLimiter, limiter_for
 from asof.secrets import Redactor, Secret, url_secrets
 
 if TYPE_CHECKING:
@@ -169,7 +172,8 @@ class Transport:
     ``http_transport`` replaces the network (tests pass a :data:`MockTransport`);
     ``timeout`` is the default per-request timeout in seconds; ``attempts`` the tries
     per request, retries included; ``max_retry_after`` caps the wait a provider may ask
-    for with ``Retry-After``.
+    for with ``Retry-After``; ``rate_limit_store`` names the store of rate budgets shared
+    across processes (:mod:`asof.budget`), ``None`` keeping them in this process.
     """
 
     def __init__(
@@ -179,6 +183,7 @@ class Transport:
         timeout: float = 30.0,
         attempts: int = 3,
         max_retry_after: float = 60.0,
+        rate_limit_store: str | None = None,
     ) -> None:
         if not timeout > 0:
             raise ValueError(f"timeout must be positive, not {timeout!r}")
@@ -191,7 +196,8 @@ class Transport:
         self.max_retry_after = float(max_retry_after)
         self._http_transport = http_transport
         self._client: httpx.AsyncClient | None = None
-        self._limiters: dict[tuple[str, int, float], RateLimiter] = {}
+        self.rate_limit_store = rate_limit_store
+        self._limiters: dict[tuple[str, int, float, str], RateLimiter | SharedBudget] = {}
 
     @classmethod
     def from_config(
@@ -201,12 +207,14 @@ class Transport:
         http_transport: httpx.AsyncBaseTransport | None = None,
         max_retry_after: float = 60.0,
     ) -> Transport:
-        """A transport with the configuration's timeout and attempts."""
+        """A transport with the configuration's timeout, attempts and rate-limit
+        store."""
         return cls(
             http_transport=http_transport,
             timeout=config.timeout,
             attempts=config.attempts,
             max_retry_after=max_retry_after,
+            rate_limit_store=config.rate_limit_store,
         )
 
     @property
@@ -226,6 +234,9 @@ class Transport:
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
+        for limiter in self._limiters.values():
+            if isinstance(limiter, SharedBudget):
+                await limiter.aclose()  # reopened on next use
 
     async def __aenter__(self) -> Transport:
         return self
@@ -238,13 +249,25 @@ class Transport:
     ) -> None:
         await self.aclose()
 
-    def limiter(self, provider: str, rate_limit: RateLimit | None) -> RateLimiter | None:
-        """The rate limiter shared by every session of ``provider`` at that limit."""
+    def limiter(
+        self,
+        provider: str,
+        rate_limit: RateLimit | None,
+        *,
+        secrets: Sequence[str] = (),
+        base_url: str = "",
+    ) -> RateLimiter | SharedBudget | None:
+        """The rate limiter shared by every session of ``provider`` at that limit (with
+        a shared store: by every session, in any process, with the same credentials
+        ``secrets``, or the same ``base_url`` for a provider without any)."""
         if rate_limit is None:
             return None
-        key = (provider, rate_limit.requests, float(rate_limit.per_seconds))
+        store = self.rate_limit_store
+        who = budget_key(provider, secrets, fallback=base_url) if store else ""
+        key = (provider, rate_limit.requests, float(rate_limit.per_seconds), who)
         if key not in self._limiters:
-            self._limiters[key] = RateLimiter.from_rate_limit(rate_limit)
+            self._limiters[key] = limiter_for(provider, rate_limit, store=store,
+                                              secrets=secrets, base_url=base_url)
         return self._limiters[key]
 
     def session(
@@ -327,7 +350,9 @@ class ProviderSession:
             value = secret if isinstance(secret, Secret) else Secret(secret)
             base_url = self._place(cred, value, base_url)
         self.base_url = base_url.rstrip("/")
-        self._limiter = transport.limiter(info.name, rate_limit)
+        self._limiter = transport.limiter(
+            info.name, rate_limit, base_url=self.base_url,
+            secrets=[s.reveal() if isinstance(s, Secret) else str(s) for _, s in credentials])
 
     def _place(self, cred: Credential, secret: Secret, base_url: str) -> str:
         """Put one credential where it travels; returns the base URL (changed only for
@@ -428,9 +453,9 @@ class ProviderSession:
     async def _send(
         self, method: str, url: str, params: Mapping[str, Any], body: Any, attempt: int
     ) -> Any:
+        client = self._transport.client  # built before the wait: sent as soon as let through
         if self._limiter is not None:
             await self._limiter.acquire()
-        client = self._transport.client
         started = time.perf_counter()
         try:
             with anyio.fail_after(self.timeout):  # the whole request, not each read
@@ -468,8 +493,21 @@ class ProviderSession:
             self._log(method, str(response.request.url), str(response.status_code), started,
                       attempt)
         if 200 <= response.status_code < 300:
-            return self._checked(self._parse(response), response.status_code)
-        raise self._error(response)
+            try:
+                return self._checked(self._parse(response), response.status_code)
+            except RateLimited as exc:  # a rate limit said in the body
+                if exc.retry_after:
+                    await self._hold_off(exc.retry_after)
+                raise
+        error = self._error(response)
+        if isinstance(error, RateLimited) and error.retry_after:
+            await self._hold_off(error.retry_after)
+        raise error
+
+    async def _hold_off(self, seconds: float) -> None:
+        """Slow every process sharing this key (a shared budget) for ``seconds``."""
+        if isinstance(self._limiter, HoldsOff):
+            await self._limiter.hold_off(seconds)
 
     def _log(self, method: str, url: str, outcome: str, started: float, attempt: int) -> None:
         """Log one request at debug level; the URL is redacted (and its userinfo

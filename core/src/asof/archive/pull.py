@@ -101,6 +101,7 @@ async def _pull(client: PageSource, archive: Archive, query: HistoryQuery,
         items += len(page.items)
         if on_page is not None:
             on_page(name, page)
+        renew()  # before the next page
     final = archive.sync_state(query)
     return PullReport(provider=name, pages=pages, items=items, resumed=resumed,
                       already_complete=False,

@@ -48,6 +48,7 @@ from asof.cli.bulk_cmds import (
     sync_many,
     wallets_from,
 )
+from asof.cli.cluster import cluster_options
 from asof.cli.common import (
     CHAIN,
     EXIT_FAILURE,
@@ -120,6 +121,7 @@ def _when(value: datetime | None) -> str:
 @click.option("--restart", is_flag=True,
               help="Forget an earlier run of the same range and start from the first page.")
 @plan_options
+@cluster_options
 @output_option
 @pass_state
 def sync(
@@ -135,6 +137,8 @@ def sync(
     restart: bool,
     show_plan: bool,
     budget: str | None,
+    cluster: str | None,
+    workers: int | None,
 ) -> None:
     """Pull the history of each CHAIN:WALLET over [--from, --to) into the archive.
 
@@ -142,7 +146,9 @@ def sync(
     what proves balances (a window proves nothing about balances before its first
     change). Many wallets (or --input FILE) are one planned job: pulls of up to the
     provider's wallet limit (15 for Allium); --plan prints the pulls and spends
-    nothing, --budget CREDITS refuses a plan that would spend more.
+    nothing, --budget CREDITS refuses a plan that would spend more. --workers N (a
+    local Dask cluster) or --cluster tcp://HOST:PORT runs the pulls on a cluster's
+    workers, which share the archive and the rate budget the configuration names.
 
     Pages are stored one transaction each, with the cursor of the next page: stop it at
     any time (Ctrl-C) and run the same command again to continue from the last stored
@@ -162,11 +168,13 @@ def sync(
         wallets = (*wallets, *wallets_from(input_file))
     if not wallets:
         raise click.UsageError("give CHAIN:WALLET... or --input FILE")
-    if len(wallets) > 1 or input_file is not None or show_plan or budget is not None:
+    many = cluster is not None or workers is not None
+    if many or len(wallets) > 1 or input_file is not None or show_plan or budget is not None:
         if ledger or page_size is not None or restart:
             raise click.UsageError("--ledger, --page-size and --restart apply to one wallet")
         sync_many(state, list(dict.fromkeys(wallets)), start=start, end=end, tokens=tokens,
-                  provider=provider, show_plan=show_plan, budget=budget)
+                  provider=provider, show_plan=show_plan, budget=budget,
+                  cluster=cluster, workers=workers)
         return
     wallet = wallets[0]
     venue = resolve_chain(wallet.chain).venue

@@ -27,7 +27,7 @@ from asof.chains import resolve_chain
 from asof.cli.common import run_client
 from asof.cli.output import Column, output, progress, stderr_console
 from asof.cli.state import CliState
-from asof.errors import InputError
+from asof.errors import AsofError, InputError
 from asof.planner import Plan
 from asof.records import Amount, BalanceAt, BlockRef, Wallet
 
@@ -191,7 +191,8 @@ def _cell(name: str) -> Callable[[Any], Any]:
 
 
 def balance_at_input(state: CliState, path: str, *, show_plan: bool,
-                     budget: str | None) -> None:
+                     budget: str | None, cluster: str | None = None,
+                     workers: int | None = None) -> None:
     """``asof balance-at --input FILE``: one output row per input row, in order, the
     input's columns first; exit 1 at the end when any row failed."""
     required = ("wallet", "token", "at")
@@ -204,6 +205,9 @@ def balance_at_input(state: CliState, path: str, *, show_plan: bool,
         plan = client.plan_balance_at_many(read_rows(path, required)) \
             if show_plan or budget is not None else None
         if plan is not None and settle_plan(state, plan, show=show_plan, budget=budget):
+            return
+        if cluster is not None or workers is not None:
+            failed = await _on_cluster(state, client, path, names, cluster, workers, plan)
             return
         with output(state, columns=_columns(names)) as out, \
                 progress(state, f"balance-at {Path(path).name}") as bar:
@@ -222,6 +226,42 @@ def balance_at_input(state: CliState, path: str, *, show_plan: bool,
         raise SystemExit(1)
 
 
+async def _on_cluster(state: CliState, client: AsyncClient, path: str, names: list[str],
+                      cluster: str | None, workers: int | None, plan: Plan | None) -> int:
+    """``balance-at --input`` on a Dask cluster: planned here, run on the workers, the
+    rows written in input order as they arrive; the number of failed rows."""
+    import anyio.to_thread
+
+    from asof import distributed
+    from asof.cli.cluster import dask_client
+
+    rows = list(read_rows(path, ("wallet", "token", "at")))
+    plan = plan or client.plan_balance_at_many(rows)
+    deployment = distributed.Deployment.here(state.config)
+
+    def job() -> int:
+        failed = 0
+        waiting: dict[int, BulkResult] = {}
+        following = 0
+        with dask_client(cluster, workers) as dask, \
+                output(state, columns=_columns(names)) as out, \
+                progress(state, f"balance-at {Path(path).name}", total=len(rows)) as bar:
+            for result in distributed.balance_at_many(dask, rows, deployment=deployment,
+                                                      plan=plan):
+                waiting[result.index] = result
+                bar.advance()
+                while following in waiting:
+                    done = waiting.pop(following)
+                    row = dict(done.given)
+                    row.update(_answer_cells(done.answer, _error_text(done)))
+                    failed += done.error is not None
+                    out.write(row)
+                    following += 1
+        return failed
+
+    return await anyio.to_thread.run_sync(job)
+
+
 def _error_text(result: BulkResult) -> str | None:
     return None if result.error is None else str(result.error)
 
@@ -231,7 +271,8 @@ def _error_text(result: BulkResult) -> str | None:
 
 def sync_many(state: CliState, wallets: Sequence[Wallet], *, start: datetime | None,
               end: datetime | None, tokens: Sequence[str], provider: str | None,
-              show_plan: bool, budget: str | None) -> None:
+              show_plan: bool, budget: str | None, cluster: str | None = None,
+              workers: int | None = None) -> None:
     """``asof sync W1 W2 ...`` / ``--input``: one planned job, pulls of the history
     provider's wallet limit, resumable; a line per pull on stderr."""
     from asof.tokens import resolve_token
@@ -250,6 +291,11 @@ def sync_many(state: CliState, wallets: Sequence[Wallet], *, start: datetime | N
         note = stderr_console()
         for chain, why in plan.unanswerable.items():
             note.print(f"cannot sync the {chain} wallets: {why}")
+        if cluster is not None or workers is not None:
+            await _sync_on_cluster(state, wallets, plan, start, end, cluster, workers)
+            if plan.unanswerable:
+                raise SystemExit(1)
+            return
         with progress(state, "sync", total=len(plan.pulls)) as bar:
             async for task, report in client.bulk.sync(wallets, start=start, end=end,
                                                        tokens=toks, provider=provider,
@@ -263,6 +309,40 @@ def sync_many(state: CliState, wallets: Sequence[Wallet], *, start: datetime | N
             raise SystemExit(1)
 
     run_client(state, run)
+
+
+async def _sync_on_cluster(state: CliState, wallets: Sequence[Wallet], plan: Plan,
+                           start: datetime | None, end: datetime | None,
+                           cluster: str | None, workers: int | None) -> None:
+    """``sync`` on a Dask cluster: one task per pull of ``plan``; a line per pull."""
+    import anyio.to_thread
+
+    from asof import distributed
+    from asof.cli.cluster import dask_client
+
+    deployment = distributed.Deployment.here(state.config)
+    note = stderr_console()
+
+    def job() -> int:
+        failed = 0
+        with dask_client(cluster, workers) as dask, \
+                progress(state, "sync", total=len(plan.pulls)) as bar:
+            for task, report in distributed.sync(dask, wallets, start=start, end=end,
+                                                 deployment=deployment, plan=plan):
+                bar.advance()
+                if isinstance(report, AsofError):
+                    failed += 1
+                    note.print(f"could not sync {len(task.wallets)} {task.chain} "
+                               f"wallet(s): {report}")
+                    continue
+                state_text = ("already complete" if report.already_complete else
+                              f"{report.pages} page(s), {report.items} item(s) in this run")
+                note.print(f"synced {len(task.wallets)} {task.chain} wallet(s) from "
+                           f"{report.provider}: {state_text}")
+        return failed
+
+    if await anyio.to_thread.run_sync(job):
+        raise SystemExit(1)
 
 
 # -- series --input / --sync -------------------------------------------------------------

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from asof.chains import known_chains, resolve_chain
 from asof.cli.bulk_cmds import balance_at_input, plan_options
+from asof.cli.cluster import cluster_options
 from asof.cli.common import (
     CAPABILITY,
     CHAIN,
@@ -415,12 +416,14 @@ def balance_view(answer: BalanceAt) -> dict[str, Any]:
               help="Answer every row of FILE (CSV with a header, or JSONL; columns wallet, "
               "token, at; - for stdin): one output row per input row, its columns first.")
 @plan_options
+@cluster_options
 @value_option
 @output_option
 @pass_state
 def balance_at(state: CliState, wallet: Wallet | None, token: str | None, at: Point | None,
                verify: bool, input_file: str | None, show_plan: bool,
-               budget: str | None, value: str | None = None) -> None:
+               budget: str | None, cluster: str | None, workers: int | None,
+               value: str | None = None) -> None:
     """A wallet's balance of one token as of a moment; with --input, of every row of
     a file.
 
@@ -442,14 +445,20 @@ def balance_at(state: CliState, wallet: Wallet | None, token: str | None, at: Po
     and every provider is kept inside its rate limit; a failed row carries an error
     column and the exit status is 1 at the end. --plan prints the calls it would make
     and spends nothing; --budget CREDITS refuses a plan that would spend more.
+    --workers N (a local Dask cluster) or --cluster tcp://HOST:PORT (a running
+    scheduler) runs the job on a cluster's workers, which share the archive and the
+    rate budget the configuration names (see docs/scale-out.md).
     """
     if input_file is not None:
         if wallet is not None or token is not None or at is not None or verify or value:
             raise click.UsageError("--input reads wallet, token and at from the file; give "
                                    "no CHAIN:WALLET, TOKEN, --at, --verify or --value "
                                    "with it")
-        balance_at_input(state, input_file, show_plan=show_plan, budget=budget)
+        balance_at_input(state, input_file, show_plan=show_plan, budget=budget,
+                         cluster=cluster, workers=workers)
         return
+    if cluster is not None or workers is not None:
+        raise click.UsageError("--cluster and --workers run an --input job")
     if wallet is None or token is None or at is None:
         raise click.UsageError("give CHAIN:WALLET TOKEN --at POINT, or --input FILE")
     if show_plan or budget is not None:

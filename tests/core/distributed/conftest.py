@@ -1,0 +1,27 @@
+"""Fixtures for the Dask tests: one small LocalCluster per test module (it takes seconds
+to start; closed explicitly), and the archive tests' PostgreSQL server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.core.archive.conftest import _stop_postgres, pg_server  # noqa: F401 (fixtures)
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Iterator[Any]:
+    """A client of a LocalCluster of 2 worker processes, one thread each."""
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=":0", silence_logs=logging.ERROR)
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
