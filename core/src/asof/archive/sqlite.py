@@ -129,7 +129,10 @@ _SYNC_COLUMNS = ("provider, cursor, exhausted, done, pages, items, cut_us, start
 
 
 def _where(filters: Filters, *, chain: str, wallet: str, time: str,
-           provider: str | None = "provider") -> tuple[str, tuple[Any, ...]]:
+           provider: str | None = "provider",
+           token: str | None = None) -> tuple[str, tuple[Any, ...]]:
+    """The WHERE clause of an export's filters; ``token`` names the token id column of
+    tables that filter by token."""
     parts: list[str] = []
     args: list[Any] = []
     if filters.chain is not None:
@@ -147,6 +150,9 @@ def _where(filters: Filters, *, chain: str, wallet: str, time: str,
     if filters.end is not None:
         parts.append(f"{time} < ?")
         args.append(filters.end)
+    if filters.token is not None and token is not None:
+        parts.append(f"{token} IN (SELECT id FROM tokens WHERE chain = ? AND address = ?)")
+        args += [filters.token.chain, filters.token.address]
     return (" WHERE " + " AND ".join(parts) if parts else ""), tuple(args)
 
 
@@ -557,11 +563,7 @@ class _Reader:
 
     def export_changes(self, filters: Filters) -> Iterator[BalanceChange]:
         where, args = _where(filters, chain="s.chain", wallet="s.wallet", time="c.time_us",
-                             provider="s.provider")
-        if filters.token is not None:
-            where += (" AND " if where else " WHERE ") + \
-                "s.token_id IN (SELECT id FROM tokens WHERE chain = ? AND address = ?)"
-            args += (filters.token.chain, filters.token.address)
+                             provider="s.provider", token="s.token_id")
         for row in self.conn.execute(
                 f"SELECT {_CHANGE_COLUMNS} FROM changes c JOIN streams s ON "
                 f"s.id = c.stream_id{where} ORDER BY s.chain, s.wallet, c.time_us, c.block, "
@@ -584,11 +586,8 @@ class _Reader:
 
     def export_answers(self, filters: Filters) -> Iterator[BalanceAt]:
         where, args = _where(filters, chain="a.chain", wallet="a.wallet",
-                             time="a.point_time_us", provider="a.provider")
-        if filters.token is not None:
-            where += (" AND " if where else " WHERE ") + \
-                "a.token_id IN (SELECT id FROM tokens WHERE chain = ? AND address = ?)"
-            args += (filters.token.chain, filters.token.address)
+                             time="a.point_time_us", provider="a.provider",
+                             token="a.token_id")
         for row in self.conn.execute(
                 f"SELECT {_ANSWER_COLUMNS} FROM answers a{where} "
                 "ORDER BY a.chain, a.wallet, a.point_time_us, a.point_block, a.id", args):
