@@ -6,28 +6,34 @@ names a shared store, ``[asof] rate_limit_store`` in the configuration or the
 ``ASOF_RATE_LIMIT_STORE`` environment variable:
 
 - ``postgresql://USER@HOST:PORT/DB`` keeps the budget in PostgreSQL (the shared
-  archive's server does; the tables are ``ratelimit___asof_*`` and ``asof_rate_hold``),
-  timed by the server's clock, so machines with drifting clocks agree;
-- ``redis://HOST:PORT/N`` (or ``rediss://``) keeps it in Redis, timed by each client's
-  clock (keep the machines' clocks in step, e.g. with NTP).
+  archive's server does; the tables are ``asof_rate_admission`` and ``asof_rate_hold``,
+  the function ``asof_rate_admit``);
+- ``redis://HOST:PORT/N`` (or ``rediss://``) keeps it in Redis (the keys
+  ``<bucket>`` and ``<bucket>:hold``).
 
-Every :class:`SharedBudget` with the same provider and credential draws from one bucket
-(pyrate-limiter's PostgreSQL or Redis bucket, a sliding-window log: at most
-``requests`` admissions in any window of ``per_seconds`` widened by 3%, and by at
-least 100 ms, for the time a request takes to reach the provider; and at most a
-tenth of them in a tenth of it, so calls are spread, not burst). The bucket is named
-after the provider and a SHA-256 digest of its credentials (never the credential
-itself); a provider without credentials is keyed by a digest of its base URL.
+Every :class:`SharedBudget` with the same provider and credential draws from one bucket,
+a sliding-window log: at most ``requests`` admissions in any window of ``per_seconds``
+widened by 3%, and by at least 100 ms, for the time a request takes to reach the
+provider; and at most a tenth of them in a tenth of it, so calls are spread, not burst.
+The bucket is named after the provider and a SHA-256 digest of its credentials (never
+the credential itself); a provider without credentials is keyed by a digest of its base
+URL.
+
+Each admission is one atomic step inside the store (a Lua script in Redis, a function
+holding the key's advisory lock in PostgreSQL) that reads the store's own clock, counts
+the window up to that moment and records the admission at it. A budget timed by its
+callers' clocks lets requests through twice: a process that read its clock and was then
+held up before reaching the store records its admission in the past, where the others'
+windows no longer see it, and a machine whose clock is behind counts too few.
 
 A provider's ``Retry-After`` answer slows every process sharing the key:
-:meth:`SharedBudget.hold_off` stores a "not before" moment beside the bucket, and every
-acquisition waits for it first.
+:meth:`SharedBudget.hold_off` stores a "not before" moment beside the bucket, and the
+admission step waits for it first.
 
-pyrate-limiter's own blocking waits use :mod:`asyncio` (its async lock and sleep), and
-its PostgreSQL and Redis clients' async APIs are asyncio-only, while asof runs under
-asyncio and trio alike. So the store is only ever called through its synchronous API in
-a worker thread (:func:`anyio.to_thread.run_sync`), without blocking, and the waiting
-between tries is :func:`anyio.sleep`.
+asof runs under asyncio and trio alike, while the async APIs of psycopg and redis-py are
+asyncio-only. So the store is only ever called through its synchronous API in a worker
+thread (:func:`anyio.to_thread.run_sync`), and the waiting between tries is
+:func:`anyio.sleep`.
 """
 
 from __future__ import annotations
@@ -38,18 +44,15 @@ import math
 import random
 import re
 import threading
-import time
+import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
 import anyio
 import anyio.to_thread
 
 from asof.errors import ConfigError
 from asof.provider import RateLimit
-
-if TYPE_CHECKING:
-    from pyrate_limiter import AbstractBucket, RateItem
 
 __all__ = [
     "RATE_LIMIT_STORE_ENV",
@@ -71,10 +74,9 @@ RATE_LIMIT_STORE_ENV = "ASOF_RATE_LIMIT_STORE"
 #: slow connection), and must still not land in the next window's count.
 MARGIN = 0.03
 _MARGIN_MS = 100
-#: The wait between tries when another process holds the bucket's lock.
-_CONTENDED = (0.002, 0.02)
-#: Buckets are swept of expired entries at most this often (seconds).
-_LEAK_EVERY = 5.0
+#: Jitter added to each wait (seconds), so waiters across processes do not all retry
+#: at the same moment.
+_JITTER = 0.005
 _SAFE = re.compile(r"[^a-z0-9]+")
 
 
@@ -118,39 +120,36 @@ def _window_ms(limit: RateLimit) -> int:
     return math.ceil(window + max(window * MARGIN, _MARGIN_MS))
 
 
-def _rates(limit: RateLimit) -> list[Any]:
-    """The bucket's rates: ``requests`` per (widened) window, and at most a tenth of
-    them (at least 2) in the same share of the window, so that calls are spread over
-    the window rather than sent in one burst (a burst opens many connections at once,
-    whose requests reach the provider late and bunched)."""
-    from pyrate_limiter import Rate
-
+def _rates(limit: RateLimit) -> tuple[tuple[int, int], ...]:
+    """The bucket's rates, as (requests, window in milliseconds): ``requests`` per
+    (widened) window, and at most a tenth of them (at least 2) in the same share of the
+    window, so that calls are spread over the window rather than sent in one burst (a
+    burst opens many connections at once, whose requests reach the provider late and
+    bunched)."""
     window = _window_ms(limit)
-    whole = Rate(limit.requests, window)
+    whole = (limit.requests, window)
     part = max(2, limit.requests // 10)
     interval = window * part // limit.requests
     if part >= limit.requests or interval < 1:
-        return [whole]
-    return [Rate(part, interval), whole]
+        return (whole,)
+    return ((part, interval), whole)
 
 
 class BudgetStore(Protocol):
     """The synchronous face of a shared store (called in worker threads)."""
 
-    def bucket(self, key: str, limit: RateLimit) -> AbstractBucket:
-        """The store's bucket for ``key`` at ``limit``."""
+    def admit(self, key: str, rates: tuple[tuple[int, int], ...]) -> int:
+        """One admission to the key's bucket, atomic and timed by the store's clock: 0
+        when admitted (and recorded), else the milliseconds to wait before the next try
+        (for the window to free a place, or for a "not before" moment)."""
         ...
 
     def now_ms(self) -> int:
-        """The store's clock, in milliseconds."""
+        """The store's clock, in milliseconds since the epoch."""
         ...
 
     def hold_remaining(self, key: str) -> float:
         """Seconds until the key's "not before" moment (0 when there is none)."""
-        ...
-
-    def hold_and_now(self, key: str) -> tuple[float, int]:
-        """:meth:`hold_remaining` and :meth:`now_ms`, in one round trip."""
         ...
 
     def hold(self, key: str, seconds: float) -> None:
@@ -162,9 +161,52 @@ class BudgetStore(Protocol):
         ...
 
 
+_PG_SETUP = [
+    "SELECT pg_advisory_xact_lock(hashtext('asof_rate_setup'))",
+    "CREATE TABLE IF NOT EXISTS asof_rate_hold ("
+    "key TEXT PRIMARY KEY, not_before TIMESTAMPTZ NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS asof_rate_admission (key TEXT NOT NULL, at_ms BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS asof_rate_admission_key_at ON asof_rate_admission (key, at_ms)",
+    # the whole admission under the key's advisory lock, timed after taking it
+    """CREATE OR REPLACE FUNCTION asof_rate_admit(k TEXT, limits INT[], windows BIGINT[])
+RETURNS BIGINT LANGUAGE plpgsql AS $$
+DECLARE
+    now_ms BIGINT;
+    held BIGINT;
+    n BIGINT;
+    oldest BIGINT;
+    longest BIGINT := 0;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended('asof_rate:' || k, 0));
+    now_ms := (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT;
+    SELECT (extract(epoch FROM not_before) * 1000)::BIGINT INTO held
+        FROM asof_rate_hold WHERE key = k;
+    IF held IS NOT NULL AND held > now_ms THEN
+        RETURN held - now_ms;
+    END IF;
+    FOR i IN 1 .. array_length(limits, 1) LOOP
+        longest := GREATEST(longest, windows[i]);
+        SELECT count(*) INTO n FROM asof_rate_admission
+            WHERE key = k AND at_ms > now_ms - windows[i];
+        IF n >= limits[i] THEN
+            SELECT at_ms INTO oldest FROM asof_rate_admission
+                WHERE key = k AND at_ms > now_ms - windows[i]
+                ORDER BY at_ms OFFSET n - limits[i] LIMIT 1;
+            RETURN GREATEST(1, oldest + windows[i] - now_ms);
+        END IF;
+    END LOOP;
+    DELETE FROM asof_rate_admission WHERE key = k AND at_ms <= now_ms - longest;
+    INSERT INTO asof_rate_admission (key, at_ms) VALUES (k, now_ms);
+    RETURN 0;
+END $$""",
+]
+
+
 class _PostgresStore:
-    """The budget in PostgreSQL: pyrate-limiter's bucket plus a ``asof_rate_hold``
-    table of "not before" moments, on one small connection pool."""
+    """The budget in PostgreSQL: the ``asof_rate_admission`` log, the ``asof_rate_hold``
+    table of "not before" moments and the ``asof_rate_admit`` function, on one small
+    pool of autocommit connections (an admission is one statement and one round
+    trip)."""
 
     def __init__(self, url: str) -> None:
         try:
@@ -172,18 +214,18 @@ class _PostgresStore:
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
             raise ConfigError("rate_limit_store postgresql://... needs psycopg: install "
                               "asof[budget-postgres]") from exc
-        # each ``with pool.connection()`` is one transaction, committed on leaving it
-        # (the bucket's LOCK TABLE needs one)
-        self._pool = ConnectionPool(url, min_size=1, max_size=4, open=True)
+        self._pool = ConnectionPool(url, min_size=1, max_size=4, open=True,
+                                    kwargs={"autocommit": True})
+        with self._pool.connection() as conn, conn.transaction():
+            for statement in _PG_SETUP:
+                conn.execute(statement)
+
+    def admit(self, key: str, rates: tuple[tuple[int, int], ...]) -> int:
         with self._pool.connection() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('asof_rate_hold'))")
-            conn.execute("CREATE TABLE IF NOT EXISTS asof_rate_hold ("
-                         "key TEXT PRIMARY KEY, not_before TIMESTAMPTZ NOT NULL)")
-
-    def bucket(self, key: str, limit: RateLimit) -> AbstractBucket:
-        from pyrate_limiter import PostgresBucket
-
-        return PostgresBucket(self._pool, key, _rates(limit))
+            row = conn.execute("SELECT asof_rate_admit(%s, %s, %s)",
+                               (key, [r for r, _ in rates], [w for _, w in rates])).fetchone()
+        assert row is not None
+        return int(row[0])
 
     def now_ms(self) -> int:
         with self._pool.connection() as conn:
@@ -193,16 +235,11 @@ class _PostgresStore:
         return int(row[0])
 
     def hold_remaining(self, key: str) -> float:
-        return self.hold_and_now(key)[0]
-
-    def hold_and_now(self, key: str) -> tuple[float, int]:
         with self._pool.connection() as conn:
             row = conn.execute(
-                "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint, "
-                "(SELECT extract(epoch FROM not_before - clock_timestamp()) "
-                "FROM asof_rate_hold WHERE key = %s)", (key,)).fetchone()
-        assert row is not None
-        return (max(0.0, float(row[1])) if row[1] is not None else 0.0), int(row[0])
+                "SELECT extract(epoch FROM not_before - clock_timestamp()) "
+                "FROM asof_rate_hold WHERE key = %s", (key,)).fetchone()
+        return max(0.0, float(row[0])) if row is not None else 0.0
 
     def hold(self, key: str, seconds: float) -> None:
         with self._pool.connection() as conn:
@@ -216,9 +253,54 @@ class _PostgresStore:
         self._pool.close()
 
 
+_LUA_NOW = ("if redis.replicate_commands then redis.replicate_commands() end "
+            "local t = redis.call('TIME') "
+            "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) ")
+
+#: KEYS: the bucket, its hold; ARGV: a unique member, then (requests, window ms) pairs.
+_LUA_ADMIT = _LUA_NOW + """
+local held = tonumber(redis.call('GET', KEYS[2]) or '0')
+if held > now then return held - now end
+local longest = 0
+for i = 2, #ARGV, 2 do
+    local limit = tonumber(ARGV[i])
+    local window = tonumber(ARGV[i + 1])
+    if window > longest then longest = window end
+    local from = '(' .. string.format('%d', now - window)
+    local count = redis.call('ZCOUNT', KEYS[1], from, '+inf')
+    if count >= limit then
+        local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], from, '+inf', 'WITHSCORES',
+                                  'LIMIT', count - limit, 1)
+        return math.max(1, tonumber(oldest[2]) + window - now)
+    end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now - longest))
+redis.call('ZADD', KEYS[1], string.format('%d', now), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], longest)
+return 0
+"""
+
+#: KEYS: the hold; ARGV: milliseconds from now. Keeps the later moment.
+_LUA_HOLD = _LUA_NOW + """
+local till = now + tonumber(ARGV[1])
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cur < till then
+    redis.call('SET', KEYS[1], string.format('%d', till), 'PX', ARGV[1])
+end
+return 1
+"""
+
+#: KEYS: the hold. Milliseconds until it.
+_LUA_HELD = _LUA_NOW + """
+local held = tonumber(redis.call('GET', KEYS[1]) or '0')
+return math.max(0, held - now)
+"""
+
+
 class _RedisStore:
-    """The budget in Redis: pyrate-limiter's bucket plus a ``<key>:hold`` key holding
-    the "not before" moment (milliseconds since the epoch, expiring with it)."""
+    """The budget in Redis: a sorted set of admissions per bucket and a ``<key>:hold``
+    key holding the "not before" moment, both timed by the Redis server's clock (its
+    ``TIME``) inside Lua scripts."""
 
     def __init__(self, url: str) -> None:
         try:
@@ -227,32 +309,25 @@ class _RedisStore:
             raise ConfigError("rate_limit_store redis://... needs redis: install "
                               "asof[budget-redis]") from exc
         self._redis = redis.Redis.from_url(url)
+        self._admit = self._redis.register_script(_LUA_ADMIT)
+        self._hold = self._redis.register_script(_LUA_HOLD)
+        self._held = self._redis.register_script(_LUA_HELD)
 
-    def bucket(self, key: str, limit: RateLimit) -> AbstractBucket:
-        from pyrate_limiter import RedisBucket
-
-        made: AbstractBucket = RedisBucket.init(_rates(limit), self._redis, key)
-        return made
+    def admit(self, key: str, rates: tuple[tuple[int, int], ...]) -> int:
+        args: list[str | int] = [uuid.uuid4().hex]
+        for requests, window in rates:
+            args += [requests, window]
+        return int(self._admit(keys=[key, f"{key}:hold"], args=args))
 
     def now_ms(self) -> int:
-        return time.time_ns() // 1_000_000
+        seconds, micros = self._redis.time()
+        return int(seconds) * 1000 + int(micros) // 1000
 
     def hold_remaining(self, key: str) -> float:
-        raw = self._redis.get(f"{key}:hold")
-        if raw is None:
-            return 0.0
-        return max(0.0, (int(raw) - self.now_ms()) / 1000.0)
+        return int(self._held(keys=[f"{key}:hold"])) / 1000.0
 
     def hold(self, key: str, seconds: float) -> None:
-        until = self.now_ms() + math.ceil(seconds * 1000)
-        # keep the later moment: set when absent, else only when ours is later
-        script = ("local cur = redis.call('GET', KEYS[1]) "
-                  "if (not cur) or tonumber(cur) < tonumber(ARGV[1]) then "
-                  "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end return 1")
-        self._redis.eval(script, 1, f"{key}:hold", until, max(1, math.ceil(seconds * 1000)))
-
-    def hold_and_now(self, key: str) -> tuple[float, int]:
-        return self.hold_remaining(key), self.now_ms()
+        self._hold(keys=[f"{key}:hold"], args=[max(1, math.ceil(seconds * 1000))])
 
     def close(self) -> None:
         self._redis.close()
@@ -280,9 +355,8 @@ class SharedBudget:
         self.limit = limit
         self._url = store if isinstance(store, str) else None
         self._store: BudgetStore | None = None if isinstance(store, str) else store
-        self._bucket: AbstractBucket | None = None
-        self._lock = threading.Lock()  # the bucket keeps its last verdict on itself
-        self._leaked = 0.0
+        self._rates = _rates(limit)
+        self._lock = threading.Lock()  # opening the store, once
 
     @property
     def requests(self) -> int:
@@ -294,34 +368,19 @@ class SharedBudget:
         """The window, in seconds."""
         return self.limit.per_seconds
 
-    def _open(self) -> tuple[BudgetStore, AbstractBucket]:
-        if self._store is None:
-            assert self._url is not None
-            self._store = open_store(self._url)
-        if self._bucket is None:
-            self._bucket = self._store.bucket(self.key, self.limit)
-        return self._store, self._bucket
+    def _open(self) -> BudgetStore:
+        with self._lock:
+            if self._store is None:
+                assert self._url is not None
+                self._store = open_store(self._url)
+            return self._store
 
     def _try(self) -> float:
         """One try, in a worker thread: 0 when admitted, else seconds to wait."""
-        from pyrate_limiter import RateItem
-
-        with self._lock:
-            store, bucket = self._open()
-            held, now = store.hold_and_now(self.key)
-            if held > 0:
-                return held
-            item: RateItem = RateItem(self.key, now, weight=1)
-            decision: Any = bucket.put_decision(item)
-            if decision.allowed:
-                if time.monotonic() - self._leaked > _LEAK_EVERY:
-                    self._leaked = time.monotonic()
-                    bucket.leak(now)
-                return 0.0
-            if decision.retry_after_ms is None:  # another process held the lock
-                return random.uniform(*_CONTENDED)
-            # a little jitter, so waiters across processes do not all retry at once
-            return max(int(decision.retry_after_ms), 1) / 1000.0 + random.uniform(0.0, 0.005)
+        wait_ms = self._open().admit(self.key, self._rates)
+        if wait_ms <= 0:
+            return 0.0
+        return wait_ms / 1000.0 + random.uniform(0.0, _JITTER)
 
     async def acquire(self) -> None:
         """Take one request from the budget, waiting (with :func:`anyio.sleep`) until the
@@ -339,15 +398,14 @@ class SharedBudget:
             return
 
         def hold() -> None:
-            with self._lock:
-                store, _ = self._open()
-                store.hold(self.key, seconds)
+            self._open().hold(self.key, seconds)
 
         await anyio.to_thread.run_sync(hold)
 
     def close(self) -> None:
         """Close the store's connections (when the budget opened them)."""
-        store, self._store, self._bucket = self._store, None, None
+        with self._lock:
+            store, self._store = self._store, None
         if store is not None and self._url is not None:
             store.close()
 

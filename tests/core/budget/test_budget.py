@@ -225,3 +225,27 @@ def test_without_a_shared_store_the_same_processes_are_refused(
     results = _run_three(server, "")
     assert sum(r["limited"] for r in results) > 0
     assert server.statuses().get(429, 0) > 0
+
+
+@pytest.mark.anyio
+async def test_admissions_are_timed_by_the_store_not_by_the_caller(
+        store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caller whose clock is behind (or that was held up after reading it) must still
+    see the admissions the others made: the store times every admission itself."""
+    key = budget_key("test", ["clock-key"])
+    first, late = SharedBudget(store, key, LIMIT), SharedBudget(store, key, LIMIT)
+    try:
+        for _ in range(LIMIT.requests):  # the window is full
+            await first.acquire()
+        real_ns, real_s = time.time_ns, time.time
+        monkeypatch.setattr(time, "time_ns", lambda: real_ns() - 10_000_000_000)
+        monkeypatch.setattr(time, "time", lambda: real_s() - 10.0)
+        started = time.monotonic()
+        await late.acquire()
+        waited = time.monotonic() - started
+    finally:
+        first.close()
+        late.close()
+    # it had to wait for the window to free a place (a tenth-window sub-rate may free
+    # one earlier than the whole window, but never at once)
+    assert waited >= 0.04
