@@ -297,7 +297,10 @@ def test_derived_balance_at_reads_the_history_once_then_looks_up(
         assert result.query.point.time is not None
         assert result.answer.amount.raw == world_server.world.truth(
             WALLETS[0], USDC, result.query.point.time)
-    assert world_server.calls() == 4  # the history's pages, not a read per point
+    # the pages of the history up to the last moment asked, not a read per point (the
+    # whole history has 4 pages; the plan pulls only up to the last moment)
+    reached = [tx for tx in world_server.world.txs if tx.time <= max(moments)]
+    assert world_server.calls() == -(-len(reached) // 100) == 3
 
 
 def test_a_rate_limited_direct_provider_is_not_replaced_by_a_derived_one(
@@ -319,3 +322,55 @@ def test_a_rate_limited_direct_provider_is_not_replaced_by_a_derived_one(
         allowed = anyio.run(run, '[routes]\n"solana.balance_at" = ["helius", "allium"]\n')
     assert allowed.answer is not None  # the deployment allowed the derived one
     assert allowed.answer.provider == "allium"
+
+
+def test_balance_at_many_pulls_the_busy_wallets_and_asks_the_rest_directly(
+        tmp_path: Path, world_server: WorldServer) -> None:
+    """Wallets asked at many moments are one history pull per batch of Allium's wallet
+    limit; a wallet asked once is one point call; every answer is the world's truth."""
+    busy, quiet = WALLETS[:16], WALLETS[16]
+    world_server.world = busy_world([*busy, quiet], every_days=9)
+    moments = [START + timedelta(days=d, hours=7) for d in range(0, 300, 30)]
+    rows = [(str(w), "USDC", m) for w in busy for m in moments]
+    rows.append((str(quiet), "USDC", moments[4]))
+
+    async def run() -> list[BulkResult]:
+        async with client_for(tmp_path, world_server, ("allium", "helius")) as client:
+            plan = client.plan_balance_at_many(rows)
+            assert [len(p.wallets) for p in plan.pulls] == [15, 1]
+            assert [p.points for p in plan.pulls] == [150, 10]
+            assert [(r.provider, r.calls) for r in plan.points] == [("helius", 1)]
+            assert any(line.startswith("pull allium solana: 15 wallet(s)")
+                       for line in plan.lines())
+            return [r async for r in client.balance_at_many(rows, ordered=True)]
+
+    results = anyio.run(run)
+    assert [r.index for r in results] == list(range(len(rows)))
+    for result in results:
+        assert result.answer is not None, result.error
+        assert result.query is not None
+        assert result.query.point.time is not None
+        assert result.answer.amount.raw == world_server.world.truth(
+            result.query.wallet, USDC, result.query.point.time)
+    assert world_server.calls("/v1/wallet/") == 1  # the quiet wallet's one question
+    pages = world_server.calls("/api/v1/developer/wallet/balances/history")
+    assert 2 <= pages <= 4  # one page per pull here, at most one more per batch
+    assert world_server.refused == 0
+
+
+def test_questions_asked_once_each_are_not_turned_into_pulls(
+        tmp_path: Path, world_server: WorldServer) -> None:
+    world_server.world = busy_world(WALLETS[:6], every_days=9)
+    rows = [(str(w), "USDC", START + timedelta(days=40 + n)) for n, w in
+            enumerate(WALLETS[:6])]
+
+    async def run() -> list[BulkResult]:
+        async with client_for(tmp_path, world_server, ("allium", "helius")) as client:
+            plan = client.plan_balance_at_many(rows)
+            assert plan.pulls == ()
+            return [r async for r in client.balance_at_many(rows)]
+
+    results = anyio.run(run)
+    assert all(r.ok for r in results)
+    assert world_server.calls("/v1/wallet/") == 6
+    assert world_server.calls("/api/v1/developer/wallet/balances/history") == 0

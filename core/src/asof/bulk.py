@@ -15,8 +15,10 @@ flight are cancelled in the task that started them.
 
 from __future__ import annotations
 
+import itertools
+import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +40,11 @@ __all__ = ["DEFAULT_CONCURRENCY", "Bulk", "BulkResult", "QueryLike", "to_query"]
 DEFAULT_CONCURRENCY = 32
 #: Answers kept for identical questions asked again (beyond those in flight).
 RECENT = 4096
+#: Questions planned together: the input is read and planned this many at a time, so
+#: that wallets asked at many moments are pulled once while memory stays bounded.
+CHUNK = 10_000
+
+log = logging.getLogger("asof.bulk")
 
 QueryLike = BalanceQuery | tuple[Any, Any, Any] | Mapping[str, Any]
 
@@ -99,6 +106,12 @@ def proves(answer: BalanceAt, moment: datetime) -> bool:
         return True
     stamp = answer.as_of.timestamp
     return stamp is not None and stamp <= moment
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
 
 
 def _carried(answer: BalanceAt, moment: datetime) -> BalanceAt:
@@ -185,9 +198,11 @@ class Bulk:
 
         async def produce(tg: anyio.abc.TaskGroup) -> None:
             async with send:
-                for index, item in enumerate(queries):
-                    await slots.acquire()
-                    tg.start_soon(work, index, item, send.clone())
+                for chunk in _chunks(enumerate(queries), CHUNK):
+                    await self._pull_for(chunk)
+                    for index, item in chunk:
+                        await slots.acquire()
+                        tg.start_soon(work, index, item, send.clone())
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(produce, tg)
@@ -206,6 +221,37 @@ class Bulk:
                         yield waiting.pop(following)
                         following += 1
 
+    @property
+    def _can_pull(self) -> bool:
+        return self.archive is not None and callable(getattr(self.archive, "sync_state", None))
+
+    async def _pull_for(self, chunk: Sequence[tuple[int, Any]]) -> None:
+        """Before a chunk's questions are asked: the history pulls its plan chooses (for
+        wallets asked at many moments), so that the archive answers those questions.
+        A pull that fails leaves its questions to be asked one by one."""
+        if not self._can_pull:
+            return
+        readable: list[BalanceQuery] = []
+        moments: dict[Wallet, int] = {}
+        for _, item in chunk:
+            try:
+                query = to_query(item)
+            except AsofError:
+                continue
+            readable.append(query)
+            if query.point.time is not None:
+                moments[query.wallet] = moments.get(query.wallet, 0) + 1
+        if not any(n > 1 for n in moments.values()):
+            return  # a pull answers one wallet's moments: none is asked twice here
+        plan = plan_points(self.router, self.archive, readable, can_pull=True)
+        for task in plan.pulls:
+            try:
+                await self._pull(task, task.end or self.router.now())
+            except AsofError as exc:
+                log.warning("pull of %d wallet(s) on %s from %s failed (%s); their "
+                            "questions are asked one by one", len(task.wallets), task.chain,
+                            task.provider, exc)
+
     def plan_many(self, queries: Iterable[QueryLike]) -> Plan:
         """The plan of :meth:`balance_at_many` (rows that cannot be read are left out)."""
         count = 0
@@ -219,7 +265,7 @@ class Bulk:
                 except AsofError:
                     continue
 
-        found = plan_points(self.router, self.archive, readable())
+        found = plan_points(self.router, self.archive, readable(), can_pull=self._can_pull)
         return attrs.evolve(found, questions=count)
 
     # -- series -----------------------------------------------------------------------
@@ -254,8 +300,7 @@ class Bulk:
             for w in dict.fromkeys(wallets) for t in tokens_of[w.chain]
         }
         plan = plan_series(self.router, wallets, tokens_of, times, unknown=unknown,
-                           can_pull=self.archive is not None
-                           and callable(getattr(self.archive, "sync_state", None)))
+                           can_pull=self._can_pull)
         return tokens_of, plan
 
     def plan_series(self, wallets: Sequence[Wallet], tokens: Sequence[str | Token], *,

@@ -5,7 +5,8 @@ A plan is a list of tasks, each one of:
 - a :class:`Pull`: one history pull of up to a provider's wallet limit
   (:attr:`~asof.records.ChainSupport.history_wallets`, 15 for Allium) from the
   beginning of the wallets' history, after which every point of those wallets is an
-  archive look-up;
+  archive look-up. A pull answers a series' points, and the questions of a
+  ``balance_at_many`` for the wallets asked at several moments;
 - a :class:`PointCalls`: a run of ``balance_at`` calls to one provider. For a series
   the run is a *walk*: each answer at a point P with ``as_of`` S proves every point in
   [S, P] (the archive's rule for stored answers), so the walk asks the latest
@@ -23,7 +24,7 @@ says so. Identical questions are counted once and questions the archive already 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +34,10 @@ from asof.queries import BalanceQuery
 from asof.records import Capability, ChainSupport, Token, Wallet
 
 __all__ = ["Plan", "PointCalls", "Pull", "Spend", "plan_points", "plan_series", "plan_sync"]
+
+#: A pull for questions up to a moment reads the history to just after it (its end is
+#: exclusive).
+_PAST_END = timedelta(seconds=1)
 
 
 @attrs.frozen(kw_only=True)
@@ -220,12 +225,17 @@ def _batches(wallets: Sequence[Wallet], size: int) -> list[tuple[Wallet, ...]]:
 
 
 def plan_points(router: Any, archive: Any, queries: Iterable[BalanceQuery], *,
-                given: int | None = None) -> Plan:
+                given: int | None = None, can_pull: bool = False) -> Plan:
     """The plan of :meth:`~asof.client.AsyncClient.balance_at_many`: each distinct
-    question not proven by the archive, asked of the first provider on its route."""
+    question not proven by the archive, asked of the first provider on its route;
+    or, when ``can_pull`` (an archive to pull into) and it costs less, one history
+    pull per batch of the history provider's wallet limit for the wallets asked at
+    many moments, whose questions the archive then answers (questions at a block,
+    not a time, are always asked directly)."""
     seen: set[BalanceQuery] = set()
     count = archived = 0
     per_chain: dict[str, int] = {}
+    timed: dict[str, dict[Wallet, list[BalanceQuery]]] = {}
     for query in queries:
         count += 1
         if query in seen:
@@ -235,12 +245,22 @@ def plan_points(router: Any, archive: Any, queries: Iterable[BalanceQuery], *,
             archived += 1
             continue
         per_chain[query.chain] = per_chain.get(query.chain, 0) + 1
+        if can_pull and query.point.time is not None:
+            timed.setdefault(query.chain, {}).setdefault(query.wallet, []).append(query)
     ledger = _Ledger()
+    pulls: list[Pull] = []
     runs: list[PointCalls] = []
     why: dict[str, str] = {}
     lost = 0
     for chain, calls in per_chain.items():
         offer = _offer(router, chain, Capability.BALANCE_AT, direct=False)
+        puller, chosen = _pulls_for(router, chain, timed.get(chain, {}), offer)
+        if puller is not None and chosen:
+            pulls.extend(chosen)
+            ledger.add(puller, len(chosen), at_least=True)
+            calls -= sum(p.points for p in chosen)
+        if not calls:
+            continue
         if isinstance(offer, str):
             why[chain] = offer
             lost += calls
@@ -248,8 +268,36 @@ def plan_points(router: Any, archive: Any, queries: Iterable[BalanceQuery], *,
         runs.append(PointCalls(provider=offer.provider, chain=chain, calls=calls))
         ledger.add(offer, calls)
     return Plan(questions=count if given is None else given, distinct=len(seen),
-                archived=archived, points=tuple(runs), spend=ledger.spend(),
-                unanswerable=why, unanswerable_count=lost)
+                archived=archived, pulls=tuple(pulls), points=tuple(runs),
+                spend=ledger.spend(), unanswerable=why, unanswerable_count=lost)
+
+
+def _pulls_for(router: Any, chain: str, asked: Mapping[Wallet, Sequence[BalanceQuery]],
+               point: Offer | str) -> tuple[Offer | None, list[Pull]]:
+    """History pulls for the wallets asked at several moments (busiest first, in
+    batches of the wallet limit), while a batch costs less than its point calls. A
+    wallet asked at one moment is never pulled: its history is a page at least, the
+    same as its one call."""
+    # a wallet asked at one moment is one call either way: its history is a page at least
+    asked = {w: qs for w, qs in asked.items() if len(qs) > 1}
+    if not asked:
+        return None, []
+    offer = _offer(router, chain, Capability.BALANCE_HISTORY, direct=True)
+    if isinstance(offer, str):
+        return None, []
+    size = offer.support.history_wallets if offer.support is not None else 1
+    busiest = sorted(asked, key=lambda w: len(asked[w]), reverse=True)
+    out: list[Pull] = []
+    for batch in _batches(busiest, size):
+        points = sum(len(asked[w]) for w in batch)
+        if not _cheaper_to_pull(offer, 1, point, points):
+            break  # the batches after it are quieter still
+        questions = [q for w in batch for q in asked[w]]
+        end = max(q.point.time for q in questions if q.point.time is not None)
+        tokens = tuple(dict.fromkeys(q.token for q in questions))
+        out.append(Pull(provider=offer.provider, chain=chain, wallets=batch, tokens=tokens,
+                        end=end + _PAST_END, points=points))
+    return offer, out
 
 
 def plan_series(router: Any, wallets: Sequence[Wallet],
