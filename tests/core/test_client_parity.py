@@ -43,8 +43,9 @@ class TwoChains:
 
     name = "twochains"
 
-    def __init__(self) -> None:
+    def __init__(self, wallet_limit: int = 15) -> None:
         self.queries: list[HistoryQuery] = []
+        self.wallet_limit = wallet_limit
 
     @hookimpl
     def provider_info(self) -> ProviderInfo:
@@ -53,7 +54,8 @@ class TwoChains:
     @hookimpl
     def supported_chains(self) -> Iterable[ChainSupport]:
         caps = (Capability.BALANCE_HISTORY, Capability.HOLDINGS_HISTORY)
-        return [ChainSupport(provider=self.name, chain=c, capabilities=caps)
+        return [ChainSupport(provider=self.name, chain=c, capabilities=caps,
+                             history_wallets=self.wallet_limit)
                 for c in ("solana", "ethereum")]
 
     @hookimpl
@@ -85,6 +87,27 @@ def test_history_splits_wallets_per_chain_like_the_cli() -> None:
     assert [(q.chain, q.wallets) for q in plugin.queries] == [
         ("solana", (SOL,)), ("ethereum", (ETH, ETH_2))]
     assert [q.tokens[0].chain for q in plugin.queries] == ["solana", "ethereum"]  # per chain
+
+
+def test_history_of_more_wallets_than_the_provider_takes_streams_batch_by_batch() -> None:
+    """Five wallets at a limit of two are three queries, asked one after another: the
+    first batch's records arrive before the next batch is asked (no first page of
+    every batch before the first record)."""
+    wallets = [ETH, ETH_2, *(Wallet(chain="ethereum", address=f"0x{n:040x}")
+                             for n in range(1, 4))]
+    plugin = TwoChains(wallet_limit=2)
+    with Client(plugins={"twochains": plugin}, env={}, archive=False) as client:
+        assert [q.wallets for q in client.history_queries(wallets, tokens=["USDC"])] == [
+            tuple(wallets[:2]), tuple(wallets[2:4]), tuple(wallets[4:])]
+        stream = iter(client.history(wallets, start="2025-03-01", end="2025-03-02",
+                                     tokens=["USDC"]))
+        first = next(stream)
+        assert first.wallet == wallets[0]
+        assert len(plugin.queries) == 1  # only the first batch asked so far
+        rest = list(stream)
+    assert [c.wallet for c in [first, *rest]] == wallets
+    assert [q.wallets for q in plugin.queries] == [
+        tuple(wallets[:2]), tuple(wallets[2:4]), tuple(wallets[4:])]
 
 
 def test_holdings_splits_wallets_per_chain_like_the_cli() -> None:

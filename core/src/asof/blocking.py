@@ -267,6 +267,20 @@ class Client:
         return Stream(self._iterate(self._async.history(
             wallets, start=start, end=end, tokens=tokens, chain=chain, page_size=page_size)))
 
+    def history_queries(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        *,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        tokens: Sequence[str | Token] = (),
+        chain: str | None = None,
+        page_size: int | None = None,
+    ) -> list[HistoryQuery]:
+        """See :meth:`AsyncClient.history_queries`."""
+        return self._async.history_queries(wallets, start=start, end=end, tokens=tokens,
+                                           chain=chain, page_size=page_size)
+
     def holdings(
         self,
         wallets: WalletLike | Sequence[WalletLike],

@@ -30,7 +30,7 @@ from asof.bulk import Bulk, BulkResult, QueryLike
 from asof.config import Config, load_config
 from asof.errors import InputError, NoRoute, ProviderError
 from asof.frames import AsyncStream, Results
-from asof.planner import Plan, Pull
+from asof.planner import Plan, Pull, history_batches
 from asof.plugins import PluginSet, PluginStatus, installed_provider_names, load_plugins
 from asof.points import PointLike, TimeLike, parse_point, parse_time
 from asof.queries import BalanceQuery, HistoryQuery, by_chain
@@ -259,9 +259,29 @@ class AsyncClient:
         """Every balance change of the wallets' tokens in ``[start, end)``.
 
         Wallets on several chains are asked chain by chain, in order of first
-        appearance, as ``asof history`` does; ``tokens`` given as text (a symbol, an
-        address) are read on each chain, :class:`Token` objects apply to their own chain.
+        appearance, as ``asof history`` does, and more wallets than the provider takes
+        at once in batches, one after another (:meth:`history_queries`); ``tokens``
+        given as text (a symbol, an address) are read on each chain, :class:`Token`
+        objects apply to their own chain.
         """
+        queries = self.history_queries(wallets, start=start, end=end, tokens=tokens,
+                                       chain=chain, page_size=page_size)
+        return AsyncStream(self._items_of(queries, BalanceChange))
+
+    def history_queries(
+        self,
+        wallets: WalletLike | Sequence[WalletLike],
+        *,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        tokens: Sequence[str | Token] = (),
+        chain: str | None = None,
+        page_size: int | None = None,
+    ) -> list[HistoryQuery]:
+        """The queries :meth:`history` reads, in order: chain by chain, and on each
+        chain in batches of the wallet limit of the provider that serves it (15 for
+        Allium), so that records stream batch after batch (newest first within a
+        batch) rather than after a first page of every batch."""
         who = _wallets(wallets, chain)
         groups = by_chain(who)
         for token in [tokens] if isinstance(tokens, Token) else tokens:
@@ -270,18 +290,18 @@ class AsyncClient:
                                  field="tokens", value=token)
         first = None if start is None else parse_time(start, field="start")
         last = None if end is None else parse_time(end, field="end")
-        queries = [
+        return [
             HistoryQuery(
                 capability=Capability.BALANCE_HISTORY,
-                wallets=group,
+                wallets=batch,
                 start=first,
                 end=last,
                 tokens=_tokens_on(name, tokens),
                 page_size=page_size,
             )
             for name, group in groups.items()
+            for batch in history_batches(self.router, name, group)
         ]
-        return AsyncStream(self._items_of(queries, BalanceChange))
 
     def holdings(
         self,

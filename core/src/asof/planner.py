@@ -33,7 +33,8 @@ import attrs
 from asof.queries import BalanceQuery
 from asof.records import Capability, ChainSupport, Token, Wallet
 
-__all__ = ["Plan", "PointCalls", "Pull", "Spend", "plan_points", "plan_series", "plan_sync"]
+__all__ = ["Plan", "PointCalls", "Pull", "Spend", "history_batches", "plan_points",
+           "plan_series", "plan_sync"]
 
 #: A pull for questions up to a moment reads the history to just after it (its end is
 #: exclusive).
@@ -219,6 +220,19 @@ def _cheaper_to_pull(pull: Offer, pulls: int, point: Offer | str, points: int) -
 
 def _batches(wallets: Sequence[Wallet], size: int) -> list[tuple[Wallet, ...]]:
     return [tuple(wallets[i:i + size]) for i in range(0, len(wallets), size)]
+
+
+def history_batches(router: Any, chain: str,
+                    wallets: Sequence[Wallet]) -> list[tuple[Wallet, ...]]:
+    """``wallets`` (of ``chain``) in batches of the wallet limit of the provider that
+    would serve their balance history, so that a history of many wallets is read and
+    streamed batch after batch instead of merged across every batch (which pays a
+    first page of each batch before the first record). One batch when no provider
+    serves it (the router then says why)."""
+    offer = _offer(router, chain, Capability.BALANCE_HISTORY, direct=False)
+    if isinstance(offer, str) or offer.support is None:
+        return [tuple(wallets)] if wallets else []
+    return _batches(list(wallets), offer.support.history_wallets)
 
 
 # -- plans ----------------------------------------------------------------------------

@@ -35,7 +35,6 @@ from asof.errors import InputError
 from asof.exact import to_decimal
 from asof.queries import HistoryQuery, by_chain
 from asof.records import BalanceChange, Capability, HoldingsPoint, Wallet
-from asof.tokens import resolve_token
 
 if TYPE_CHECKING:
     from asof.client import AsyncClient
@@ -126,18 +125,8 @@ def history(
     """
     from asof.cli.common import run_client
 
-    queries = [
-        HistoryQuery(
-            capability=Capability.BALANCE_HISTORY,
-            wallets=group,
-            start=start,
-            end=end,
-            tokens=tuple(resolve_token(chain, t) for t in tokens),
-        )
-        for chain, group in by_chain(wallets).items()
-    ]
-
     async def run(client: AsyncClient) -> None:
+        queries = client.history_queries(wallets, start=start, end=end, tokens=tokens)
         with output(state, columns=table_columns(state, HISTORY_COLUMNS)) as out:
             await _fetch(client, state, queries, out, "history")
 
