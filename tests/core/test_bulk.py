@@ -374,3 +374,36 @@ def test_questions_asked_once_each_are_not_turned_into_pulls(
     assert all(r.ok for r in results)
     assert world_server.calls("/v1/wallet/") == 6
     assert world_server.calls("/api/v1/developer/wallet/balances/history") == 0
+
+
+@pytest.mark.parametrize("archive", [True, False])
+def test_balance_at_many_walks_the_moments_of_a_wallet_and_never_pays_a_proven_one(
+        tmp_path: Path, world_server: WorldServer, archive: bool) -> None:
+    """A point-only provider: the moments asked of one (wallet, token), in any input
+    order, are walked latest first, and each answer fills the earlier moments it
+    proves; the answers are the world's truth and come back in input order."""
+    wallets = WALLETS[:3]
+    world_server.world = busy_world(wallets, every_days=20)
+    moments = [START + timedelta(days=d, hours=11) for d in range(0, 120, 3)]
+    rows = [(str(w), "USDC", m) for m in reversed(moments) for w in wallets]
+    rows = rows[::2] + rows[1::2]  # shuffled: wallets and moments interleaved
+
+    async def run() -> list[BulkResult]:
+        async with client_for(tmp_path, world_server, ("helius",), archive=archive) as client:
+            return [r async for r in client.balance_at_many(rows, ordered=True)]
+
+    results = anyio.run(run)
+    assert [r.index for r in results] == list(range(len(rows)))
+    for result, row in zip(results, rows, strict=True):
+        assert result.answer is not None, result.error
+        assert result.query is not None
+        assert result.query.point.time == row[2]
+        assert result.answer.amount.raw == world_server.world.truth(
+            result.query.wallet, USDC, row[2])
+    # one call per change before the last moment, plus one per wallet for the stretch
+    # before its first change: far fewer than one per question
+    changes = sum(1 for t in world_server.world.txs if t.time <= max(moments))
+    asked = world_server.calls("/v1/wallet/")
+    assert asked <= changes + len(wallets)
+    assert asked < len(rows) // 3
+    assert world_server.refused == 0

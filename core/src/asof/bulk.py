@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import attrs
 
 from asof.archive.pull import PullReport, pull
@@ -124,6 +125,79 @@ def _carried(answer: BalanceAt, moment: datetime) -> BalanceAt:
                                 caveats=(*answer.provenance.caveats, note)))
 
 
+def _result(index: int, given: Any, query: BalanceQuery,
+            outcome: BalanceAt | AsofError) -> BulkResult:
+    if isinstance(outcome, AsofError):
+        return BulkResult(index=index, given=given, query=query, error=outcome)
+    return BulkResult(index=index, given=given, query=query, answer=outcome)
+
+
+@attrs.define
+class _Walk:
+    """The moments of one (wallet, token) asked in a chunk of ``balance_at_many``,
+    answered by one walk (:meth:`Bulk._walk`, latest first, each answer filling the
+    earlier moments it proves). The first of its questions to run walks; the others
+    wait for it. So no moment a walk has proven is paid for, whatever the input order."""
+
+    wallet: Wallet
+    token: Token
+    times: list[datetime]
+    outcomes: dict[datetime, BalanceAt | AsofError] = attrs.field(factory=dict)
+    done: anyio.Event | None = None
+
+    async def outcome(self, bulk: Bulk, query: BalanceQuery) -> BalanceAt | AsofError:
+        if self.done is None:
+            self.done = anyio.Event()
+            try:
+                found = await bulk._walk(self.wallet, self.token, self.times)
+                self.outcomes = dict(zip(self.times, found, strict=True))
+            finally:
+                self.done.set()
+        else:
+            await self.done.wait()
+        assert query.point.time is not None
+        got = self.outcomes.get(query.point.time)
+        if got is None:  # the walk was stopped before it finished: ask on its own
+            return await bulk.answer(query)
+        return got
+
+
+#: A row of the input: its index, the item as given, and its question (or why it
+#: cannot be read).
+_Row = tuple[int, Any, "BalanceQuery | AsofError"]
+
+
+async def _read(chunk: Sequence[tuple[int, Any]]) -> list[_Row]:
+    """A chunk's rows read into questions (letting the event loop run now and then)."""
+    rows: list[_Row] = []
+    for n, (index, item) in enumerate(chunk):
+        try:
+            rows.append((index, item, to_query(item)))
+        except AsofError as exc:
+            rows.append((index, item, exc))
+        if n % 500 == 499:
+            await anyio.lowlevel.checkpoint()
+    return rows
+
+
+def _walks(rows: Sequence[_Row]) -> dict[int, _Walk]:
+    """The questions of a chunk that one walk answers: those at a time whose (wallet,
+    token) is asked at two moments or more."""
+    found: dict[tuple[Wallet, Token], list[tuple[int, BalanceQuery]]] = {}
+    for index, _, query in rows:
+        if isinstance(query, BalanceQuery) and query.point.time is not None:
+            found.setdefault((query.wallet, query.token), []).append((index, query))
+    out: dict[int, _Walk] = {}
+    for (wallet, token), asked in found.items():
+        times = sorted({q.point.time for _, q in asked if q.point.time is not None})
+        if len(times) < 2:
+            continue
+        walk = _Walk(wallet=wallet, token=token, times=times)
+        for index, _ in asked:
+            out[index] = walk
+    return out
+
+
 class Bulk:
     """The bulk engine of one client: its router, its archive and its shared state."""
 
@@ -172,16 +246,6 @@ class Bulk:
         assert slot.outcome is not None
         return slot.outcome
 
-    async def _row(self, index: int, item: Any) -> BulkResult:
-        try:
-            query = to_query(item)
-        except AsofError as exc:
-            return BulkResult(index=index, given=item, query=None, error=exc)
-        outcome = await self.answer(query)
-        if isinstance(outcome, AsofError):
-            return BulkResult(index=index, given=item, query=query, error=outcome)
-        return BulkResult(index=index, given=item, query=query, answer=outcome)
-
     # -- many questions ---------------------------------------------------------------
 
     async def balance_at_many(
@@ -192,17 +256,33 @@ class Bulk:
         slots = anyio.Semaphore(window)
         send, receive = anyio.create_memory_object_stream[BulkResult](window)
 
-        async def work(index: int, item: Any, out: Any) -> None:
+        async def work(index: int, item: Any, query: BalanceQuery | AsofError,
+                       out: Any) -> None:
             async with out:
-                await out.send(await self._row(index, item))
+                if isinstance(query, AsofError):
+                    await out.send(BulkResult(index=index, given=item, query=None,
+                                              error=query))
+                else:
+                    await out.send(_result(index, item, query, await self.answer(query)))
+
+        async def walked(index: int, item: Any, query: BalanceQuery, walk: _Walk,
+                         out: Any) -> None:
+            async with out:
+                await out.send(_result(index, item, query, await walk.outcome(self, query)))
 
         async def produce(tg: anyio.abc.TaskGroup) -> None:
             async with send:
                 for chunk in _chunks(enumerate(queries), CHUNK):
-                    await self._pull_for(chunk)
-                    for index, item in chunk:
+                    rows = await _read(chunk)
+                    await self._pull_for(rows)
+                    walks = _walks(rows)
+                    for index, item, query in rows:
                         await slots.acquire()
-                        tg.start_soon(work, index, item, send.clone())
+                        walk = walks.get(index)
+                        if walk is None or isinstance(query, AsofError):
+                            tg.start_soon(work, index, item, query, send.clone())
+                        else:
+                            tg.start_soon(walked, index, item, query, walk, send.clone())
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(produce, tg)
@@ -225,7 +305,7 @@ class Bulk:
     def _can_pull(self) -> bool:
         return self.archive is not None and callable(getattr(self.archive, "sync_state", None))
 
-    async def _pull_for(self, chunk: Sequence[tuple[int, Any]]) -> None:
+    async def _pull_for(self, rows: Sequence[_Row]) -> None:
         """Before a chunk's questions are asked: the history pulls its plan chooses (for
         wallets asked at many moments), so that the archive answers those questions.
         A pull that fails leaves its questions to be asked one by one."""
@@ -233,10 +313,8 @@ class Bulk:
             return
         readable: list[BalanceQuery] = []
         moments: dict[Wallet, int] = {}
-        for _, item in chunk:
-            try:
-                query = to_query(item)
-            except AsofError:
+        for _, _, query in rows:
+            if isinstance(query, AsofError):
                 continue
             readable.append(query)
             if query.point.time is not None:
@@ -358,10 +436,10 @@ class Bulk:
                              start=None, end=end, tokens=task.tokens)
         return await pull(self.client, query, provider=task.provider)
 
-    async def _pair(self, wallet: Wallet, token: Token, times: Sequence[datetime],
-                    counter: Any) -> AsyncIterator[BulkResult]:
-        """One (wallet, token) over ``times``: archive look-ups, then a walk from the
-        latest unproven point back, each answer filling the points it proves."""
+    async def _walk(self, wallet: Wallet, token: Token,
+                    times: Sequence[datetime]) -> list[BalanceAt | AsofError]:
+        """One (wallet, token) at ``times`` (sorted): archive look-ups, then a walk from
+        the latest unproven point back, each answer filling the points it proves."""
         known: list[BalanceAt | AsofError | None] = list(self._lookup(wallet, token, times))
         i = len(times) - 1
         while i >= 0:
@@ -377,15 +455,15 @@ class Bulk:
                     known[j] = _carried(outcome, times[j])
                     j -= 1
             i = j
-        for moment, found in zip(times, known, strict=True):
+        return [NoRoute("no answer") if found is None else found for found in known]
+
+    async def _pair(self, wallet: Wallet, token: Token, times: Sequence[datetime],
+                    counter: Any) -> AsyncIterator[BulkResult]:
+        """One (wallet, token) of a series over ``times``, walked (:meth:`_walk`)."""
+        for moment, found in zip(times, await self._walk(wallet, token, times), strict=True):
             query = BalanceQuery(wallet=wallet, token=token, point=Point(time=moment))
             given = (str(wallet), token.symbol or token.address, moment)
-            if isinstance(found, BalanceAt):
-                yield BulkResult(index=next(counter), given=given, query=query,
-                                 answer=found)
-            else:
-                error = found if isinstance(found, AsofError) else NoRoute("no answer")
-                yield BulkResult(index=next(counter), given=given, query=query, error=error)
+            yield _result(next(counter), given, query, found)
 
     # -- sync -------------------------------------------------------------------------
 
