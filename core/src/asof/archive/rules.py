@@ -34,21 +34,21 @@ every point, so a series point equals the balance asked alone.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterable, Sequence
 
 import attrs
 
-from asof.archive.backend import StorageReader, StoredAnswer
+from asof.archive.backend import Last, StorageReader, StoredAnswer
 from asof.archive.coverage import Coverage, Span, find_span, from_us, merge_spans, to_us
 from asof.archive.series import Anchor, Known, Row, sweep
 from asof.chains import resolve_chain
-from asof.derive import balance_from_changes, balance_from_ledger
+from asof.derive import balance_from_ledger
 from asof.errors import InputError
 from asof.exact import to_raw
 from asof.records import (
     Amount,
     BalanceAt,
-    BalanceChange,
     BlockRef,
     Capability,
     Point,
@@ -93,8 +93,8 @@ def proving_spans(r: StorageReader, wallet: Wallet, token: Token,
     return {p: merge_spans(spans) for p, spans in sorted(found.items())}
 
 
-def _accounts(changes: Iterable[BalanceChange]) -> set[str]:
-    return {c.token_account or "" for c in changes}
+def _accounts(changes: Iterable[Last]) -> set[str]:
+    return {c.account for c in changes}
 
 
 # ---------------------------------------------------------------------------- answers
@@ -168,13 +168,34 @@ def _choose(point: Point, derived: BalanceAt | None,
 # ---------------------------------------------------------------------------- history
 
 
+@functools.lru_cache(maxsize=256)
+def _derived_provenance(provider: str) -> Provenance:
+    return Provenance(provider=provider, derived=True, archived=True,
+                      caveats=(DERIVED_CAVEAT,))
+
+
 def _derived(query_wallet: Wallet, token: Token, point: Point, provider: str,
-             latest: list[BalanceChange]) -> BalanceAt:
-    amount, as_of = balance_from_changes(latest, point, decimals=token.decimals)
-    return BalanceAt(wallet=query_wallet, token=token, amount=amount, requested=point,
-                     as_of=as_of, provenance=Provenance(provider=provider, derived=True,
-                                                        archived=True,
-                                                        caveats=(DERIVED_CAVEAT,)))
+             latest: Sequence[Last]) -> BalanceAt:
+    """The balance summed over each token account's last change (the result of
+    :func:`asof.derive.balance_from_changes` over those changes: the sum, the first
+    decimals given, and the block of the latest change by the as-of order, the first
+    of equals)."""
+    total = 0
+    decimals: int | None = None
+    chosen: Last | None = None
+    order: tuple[float, int, int] | None = None
+    for last in latest:
+        total += last.raw
+        if decimals is None:
+            decimals = last.decimals
+        key = last.order
+        if order is None or key > order:
+            chosen, order = last, key
+    return BalanceAt(wallet=query_wallet, token=token,
+                     amount=Amount(raw=total,
+                                   decimals=token.decimals if decimals is None else decimals),
+                     requested=point, as_of=None if chosen is None else chosen.block_ref(),
+                     provenance=_derived_provenance(provider))
 
 
 def _anchored(wallet: Wallet, token: Token, point: Point, anchor: StoredAnswer) -> BalanceAt:
@@ -227,8 +248,8 @@ def _by_time(r: StorageReader, wallet: Wallet, token: Token, point: Point,
             continue
         latest = [c for c in r.latest(provider, wallet, token, axis="block", at=point.block,
                                       low=None)
-                  if c.block.timestamp is not None and (
-                      span.start is None or to_us(c.block.timestamp) >= span.start)]
+                  if c.time_us is not None and (span.start is None or
+                                                c.time_us >= span.start)]
         if span.start is None:
             return _derived(wallet, token, point, provider, latest)
         if span.opening:

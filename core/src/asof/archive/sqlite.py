@@ -10,6 +10,7 @@ database in memory (one connection, serialised by a lock). Tables and migrations
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sqlite3
 import threading
@@ -23,7 +24,7 @@ from typing import Any
 import attrs
 
 from asof.archive import schema
-from asof.archive.backend import Filters, StoredAnswer, SyncRow
+from asof.archive.backend import Filters, Last, StoredAnswer, SyncRow
 from asof.archive.coverage import Coverage, Span, from_us, merge_spans, to_us
 from asof.archive.series import Row
 from asof.blocktimes import BlockTime
@@ -165,6 +166,24 @@ def _block_time(row: Sequence[Any] | None) -> BlockTime | None:
         return None
     block, time_us, block_hash = row
     return BlockTime(number=int(block), timestamp=int(time_us) // _US, hash=block_hash)
+
+
+#: The most token accounts one statement of :meth:`_Reader.latest` seeks in (SQLite
+#: allows 500 terms in a compound SELECT).
+_SEEKS = 100
+
+
+@functools.cache
+def _latest_sql(axis: str, streams: int) -> str:
+    """One statement for :meth:`_Reader.latest` over ``streams`` token accounts: per
+    account (parameters: stream id, ``at``, ``low``) one indexed seek for its last
+    change, all of them joined by ``UNION ALL``."""
+    column = "time_us" if axis == "time" else "block"
+    order = "time_us DESC, block DESC, idx DESC" if axis == "time" else "block DESC, idx DESC"
+    one = ("SELECT * FROM (SELECT stream_id, raw, decimals, time_us, block, idx, txn, "
+           f"block_hash FROM changes WHERE stream_id = ? AND {column} <= ? AND "
+           f"{column} >= ? ORDER BY {order} LIMIT 1) AS seek")
+    return " UNION ALL ".join([one] * streams)
 
 
 class _Cache:
@@ -370,20 +389,25 @@ class _Reader:
         return set(found)
 
     def latest(self, provider: str, wallet: Wallet, token: Token, *, axis: str, at: int,
-               low: int | None) -> list[BalanceChange]:
-        column = "time_us" if axis == "time" else "block"
-        order = ("c.time_us DESC, c.block DESC, c.idx DESC" if axis == "time"
-                 else "c.block DESC, c.idx DESC")
-        found = []
-        for stream_id, _, _ in self._streams(provider, wallet, token):
-            row = self.conn.execute(
-                f"SELECT {_CHANGE_COLUMNS} FROM changes c JOIN streams s ON s.id = "
-                f"c.stream_id WHERE c.stream_id = ? AND c.{column} <= ? AND c.{column} >= ? "
-                f"ORDER BY {order} LIMIT 1",
-                (stream_id, at, _LOW if low is None else low)).fetchone()
+               low: int | None) -> list[Last]:
+        streams = self._streams(provider, wallet, token)
+        if not streams:
+            return []
+        bound = _LOW if low is None else low
+        found: dict[int, Sequence[Any]] = {}
+        for n in range(0, len(streams), _SEEKS):
+            part = streams[n:n + _SEEKS]
+            found.update((int(row[0]), row) for row in self.conn.execute(
+                _latest_sql(axis, len(part)),
+                [value for stream_id, _, _ in part for value in (stream_id, at, bound)]))
+        out = []
+        for stream_id, account, _ in streams:
+            row = found.get(stream_id)
             if row is not None:
-                found.append(self._change(row))
-        return found
+                _, raw, decimals, time_us, block, idx, txn, block_hash = row
+                out.append(Last(account, int(raw), decimals, time_us, block, idx, txn,
+                                block_hash))
+        return out
 
     def rows(self, provider: str, wallet: Wallet, token: Token, *, low: int | None,
              high: int) -> list[Row]:
