@@ -16,11 +16,11 @@ backend are inclusive at both ends unless a method says otherwise. Reads happen 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeVar
 
 import attrs
 
@@ -40,6 +40,8 @@ from asof.records import (
     Token,
     Wallet,
 )
+
+_T = TypeVar("_T")
 
 __all__ = ["Filters", "Last", "Storage", "StorageReader", "StorageWriter", "StoredAnswer",
            "SyncRow"]
@@ -120,6 +122,13 @@ class StorageReader(Protocol):
     def token(self, token: Token) -> Token | None:
         """The stored token (decimals, symbol, standard merged into ``token``), or
         ``None`` when nothing about it is stored."""
+        ...
+
+    def memo(self, key: Hashable, make: Callable[[], _T]) -> _T:
+        """``make()``, a value the caller derives from this snapshot's reads alone,
+        kept under ``key`` for later snapshots while the stored data is unchanged (a
+        backend that keeps nothing between snapshots calls ``make`` every time). The
+        caller never mutates what it gets; ``None`` is never kept."""
         ...
 
     def coverage(self, wallet: Wallet | None = None, *, capability: str | None = None,

@@ -36,12 +36,13 @@ from __future__ import annotations
 import bisect
 import functools
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import attrs
 
 from asof.archive.backend import Last, StorageReader, StoredAnswer
 from asof.archive.coverage import Coverage, Span, find_span, from_us, merge_spans, to_us
-from asof.archive.series import Anchor, Known, Row, sweep
+from asof.archive.series import Anchor, Known, Row, SeriesPoint, sweep
 from asof.chains import resolve_chain
 from asof.derive import balance_from_ledger
 from asof.errors import InputError
@@ -65,6 +66,7 @@ __all__ = [
     "explain",
     "proving_spans",
     "series",
+    "series_points",
     "vouches",
 ]
 
@@ -79,7 +81,15 @@ LEDGER_CAVEAT = "derived from the account ledger stored in the archive"
 def proving_spans(r: StorageReader, wallet: Wallet, token: Token,
                   axis: str) -> dict[str, list[Span]]:
     """Per provider, the merged ranges of its balance history that include every change
-    of ``token`` (scope checked), on ``axis``."""
+    of ``token`` (scope checked), on ``axis`` (kept by the reader while the stored data
+    is unchanged; the caller must not change what it gets)."""
+    return r.memo(("proving spans", wallet.chain, wallet.address, token.chain,
+                   token.address, token.standard, token.decimals, token.symbol, axis),
+                  lambda: _proving_spans(r, wallet, token, axis))
+
+
+def _proving_spans(r: StorageReader, wallet: Wallet, token: Token,
+                   axis: str) -> dict[str, list[Span]]:
     covs = r.coverage(wallet, capability=Capability.BALANCE_HISTORY.value, axis=axis)
     undeclared = any(cov.history_scope is None for cov in covs)
     mentioned = r.mentioned(wallet, token) if undeclared else set()
@@ -142,6 +152,8 @@ def _describe(answer: BalanceAt) -> str:
 
 def _choose(point: Point, derived: BalanceAt | None,
             stored: Sequence[StoredAnswer]) -> BalanceAt | None:
+    if not stored:
+        return derived
     vouching = sorted((s for s in stored if vouches(s.answer, point)),
                       key=lambda s: _rank(s, point))
     if derived is not None:
@@ -340,9 +352,46 @@ def series(r: StorageReader, wallet: Wallet, token: Token,
            positions: Sequence[int]) -> list[BalanceAt | None]:
     """The proven balance at each of ``positions`` (ascending microseconds), by the same
     rules as :func:`balance` at each point."""
+    known, stored, found = _swept(r, wallet, token, positions)
+    out: list[BalanceAt | None] = []
+    by_point = _vouching_index(stored)
+    for pos, k in zip(positions, found, strict=True):
+        point = Point(time=from_us(pos))
+        derived = None if k is None else _known(wallet, known, point, k, stored)
+        out.append(_choose(point, derived, by_point(pos)))
+    return out
+
+
+def series_points(r: StorageReader, wallet: Wallet, token: Token,
+                  times: Sequence[datetime]) -> list[SeriesPoint]:
+    """:func:`series` at ``times`` (ascending), as the points of a balance series: the
+    amount, ``as_of`` and provider of each answer, built without the answers
+    themselves (a point proven by the stored changes takes them from the sweep; only a
+    point without one looks at the stored answers that may vouch for it)."""
+    positions = [to_us(t) for t in times]
+    _, stored, found = _swept(r, wallet, token, positions)
+    by_point = _vouching_index(stored)
+    out: list[SeriesPoint] = []
+    for when, pos, k in zip(times, positions, found, strict=True):
+        if k is not None:  # _choose keeps the derived amount, as_of and provider
+            out.append(SeriesPoint(time=when, amount=k.amount, as_of=k.as_of,
+                                   provider=k.provider))
+            continue
+        vouching = by_point(pos)
+        chosen = _choose(Point(time=when), None, vouching) if vouching else None
+        out.append(SeriesPoint(time=when, amount=None if chosen is None else chosen.amount,
+                               as_of=None if chosen is None else chosen.as_of,
+                               provider=None if chosen is None
+                               else chosen.provenance.provider))
+    return out
+
+
+def _swept(r: StorageReader, wallet: Wallet, token: Token, positions: Sequence[int],
+           ) -> tuple[Token, list[StoredAnswer], list[Known | None]]:
+    """The stored token, every stored answer of it, and what the stored changes prove
+    at each position (the first provider, by name, that proves a point answers it)."""
     known = r.token(token) or token
     stored = r.answers(wallet, known)
-    points = [Point(time=from_us(p)) for p in positions]
     found: list[Known | None] = [None] * len(positions)
     end = positions[-1]
     for provider, spans in proving_spans(r, wallet, known, "time").items():
@@ -367,12 +416,7 @@ def series(r: StorageReader, wallet: Wallet, token: Token,
                        decimals=known.decimals, blocked=blocked)
         found = [old if old is not None else new for old, new in zip(found, values,
                                                                      strict=True)]
-    out: list[BalanceAt | None] = []
-    by_point = _vouching_index(stored)
-    for point, pos, k in zip(points, positions, found, strict=True):
-        derived = None if k is None else _known(wallet, known, point, k, stored)
-        out.append(_choose(point, derived, by_point(pos)))
-    return out
+    return known, stored, found
 
 
 def _sweep_rows(r: StorageReader, provider: str, wallet: Wallet, token: Token,

@@ -171,6 +171,8 @@ def sweep(
     cursor = 0
     first_in_span: int | None = None
     waiting: frozenset[str] = frozenset()
+    nothing = Known(Amount(raw=0, decimals=decimals), None, provider)  # no change yet
+    last_known = nothing  # what last_row gave
     for pos in positions:
         span = find_span(spans, pos)
         if span is None:
@@ -179,6 +181,7 @@ def sweep(
         if span is not current:
             current = span
             held, total, last, found_decimals = {}, 0, None, decimals
+            last_row = None
             cursor = 0 if span.start is None else bisect.bisect_left(times, span.start)
             first_in_span = times[cursor] if cursor < len(times) and \
                 times[cursor] < span.end else None
@@ -196,12 +199,13 @@ def sweep(
             if waiting and not waiting <= held.keys():
                 out.append(None)
             elif last is not None:
-                if last is not last_row:
+                if last is not last_row:  # a change since the previous point
                     last_row, last_ref = last, last.block_ref()
-                out.append(Known(Amount(raw=total, decimals=found_decimals),
-                                 last_ref, provider))
+                    last_known = Known(Amount(raw=total, decimals=found_decimals),
+                                       last_ref, provider)
+                out.append(last_known)
             else:
-                out.append(Known(Amount(raw=0, decimals=decimals), None, provider))
+                out.append(nothing)
         elif last is not None:
             out.append(None)
         else:

@@ -14,12 +14,12 @@ import functools
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -50,6 +50,7 @@ from asof.wire import from_data, to_data
 
 __all__ = ["SQLiteStorage", "dumps_scope", "loads_scope"]
 
+_T = TypeVar("_T")
 _LOW = -(2**63)
 _TABLES = ("changes", "streams", "answers", "ledger", "holdings", "coverage", "sync_state",
            "imports", "provenance", "tokens", "block_times")
@@ -186,6 +187,35 @@ def _latest_sql(axis: str, streams: int) -> str:
     return " UNION ALL ".join([one] * streams)
 
 
+#: The most points one statement of :meth:`_Reader.rows_near` seeks at.
+_POINTS = 2000
+
+
+def _near_statements(streams: Sequence[int], last: Sequence[tuple[int | None, int]],
+                     first: Sequence[tuple[int, int]]) -> Iterator[tuple[str, list[Any]]]:
+    """The statements of :meth:`_Reader.rows_near`'s seeks: each seeks, for every stream
+    and every bound of a part of ``last`` (or ``first``), the one change it needs (an
+    indexed seek per pair inside SQLite), and returns those changes, each once."""
+    columns = "id, stream_id, time_us, block, idx, raw, decimals, txn, block_hash"
+    marks = ", ".join("(?)" for _ in streams)
+    seek_last = ("SELECT (SELECT c.id FROM changes c WHERE c.stream_id = s.id AND "
+                 "c.time_us <= p.hi AND c.time_us >= p.lo ORDER BY c.time_us DESC, "
+                 "c.block DESC, c.idx DESC LIMIT 1) FROM s, p")
+    seek_first = ("SELECT (SELECT c.id FROM changes c WHERE c.stream_id = s.id AND "
+                  "c.time_us >= p.lo AND c.time_us < p.hi ORDER BY c.time_us, c.block, "
+                  "c.idx LIMIT 1) FROM s, p")
+    parts: list[tuple[str, list[tuple[int, int]]]] = [
+        (seek_last, [(_LOW if lo is None else lo, at) for lo, at in last]),
+        (seek_first, list(first))]
+    for seek, bounds in parts:
+        for n in range(0, len(bounds), _POINTS):
+            chunk = bounds[n:n + _POINTS]
+            values = ", ".join("(?, ?)" for _ in chunk)
+            yield (f"WITH s (id) AS (VALUES {marks}), p (lo, hi) AS (VALUES {values}) "
+                   f"SELECT {columns} FROM changes WHERE id IN ({seek})",
+                   [*streams, *(v for bound in chunk for v in bound)])
+
+
 class _Cache:
     """What a connection read at one database version: decoded tokens, wallets and
     provenance, and the small per-wallet lists every look-up needs (streams, coverage,
@@ -320,13 +350,23 @@ class _Reader:
                 "address = ?", key).fetchone()
         if row is None:
             return None
-        standard, decimals, symbol = row
-        return Token(
-            chain=token.chain, address=token.address,
-            standard=token.standard if token.standard != "unknown" else standard,
-            decimals=token.decimals if token.decimals is not None else decimals,
-            symbol=token.symbol if token.symbol is not None else symbol,
-        )
+        merged = ("token", *key, token.standard, token.decimals, token.symbol)
+        found: Token | None = self._lists.get(merged)
+        if found is None:
+            standard, decimals, symbol = row
+            found = self._lists[merged] = Token(
+                chain=token.chain, address=token.address,
+                standard=token.standard if token.standard != "unknown" else standard,
+                decimals=token.decimals if token.decimals is not None else decimals,
+                symbol=token.symbol if token.symbol is not None else symbol,
+            )
+        return found
+
+    def memo(self, key: Hashable, make: Callable[[], _T]) -> _T:
+        found: _T | None = self._lists.get(("memo", key))
+        if found is None:
+            found = self._lists[("memo", key)] = make()
+        return found
 
     def coverage(self, wallet: Wallet | None = None, *, capability: str | None = None,
                  axis: str | None = None) -> list[Coverage]:
@@ -394,20 +434,15 @@ class _Reader:
         if not streams:
             return []
         bound = _LOW if low is None else low
-        found: dict[int, Sequence[Any]] = {}
+        rows: list[Sequence[Any]] = []
         for n in range(0, len(streams), _SEEKS):
             part = streams[n:n + _SEEKS]
-            found.update((int(row[0]), row) for row in self.conn.execute(
+            rows += self.conn.execute(
                 _latest_sql(axis, len(part)),
-                [value for stream_id, _, _ in part for value in (stream_id, at, bound)]))
-        out = []
-        for stream_id, account, _ in streams:
-            row = found.get(stream_id)
-            if row is not None:
-                _, raw, decimals, time_us, block, idx, txn, block_hash = row
-                out.append(Last(account, int(raw), decimals, time_us, block, idx, txn,
-                                block_hash))
-        return out
+                [value for stream_id, _, _ in part for value in (stream_id, at, bound)])
+        order = {stream_id: n for n, (stream_id, _, _) in enumerate(streams)}
+        rows.sort(key=lambda row: order[row[0]])  # the streams' order, whatever the plan
+        return [Last(streams[order[row[0]]][1], int(row[1]), *row[2:]) for row in rows]
 
     def rows(self, provider: str, wallet: Wallet, token: Token, *, low: int | None,
              high: int) -> list[Row]:
@@ -437,6 +472,7 @@ class _Reader:
         high = max([at for _, at in last] + [hi for _, hi in first])
         seeks = (len(last) + len(first)) * len(streams)
         ids = [s for s, _, _ in streams]
+        accounts = {s: account for s, account, _ in streams}
         marks = ", ".join("?" for _ in ids)
         stored = self.conn.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM changes WHERE stream_id IN ({marks}) "
@@ -444,23 +480,18 @@ class _Reader:
             (*ids, low, high, seeks)).fetchone()
         if int(stored[0]) < seeks:  # fewer changes than seeks: read them all, in order
             return self.rows(provider, wallet, token, low=low, high=high)
-        found: dict[int, Row] = {}
-        conn = self.conn
-        columns = "id, time_us, block, idx, raw, decimals, txn, block_hash"
-        before = (f"SELECT {columns} FROM changes WHERE stream_id = ? AND time_us <= ? AND "
-                  "time_us >= ? ORDER BY time_us DESC, block DESC, idx DESC LIMIT 1")
-        after = (f"SELECT {columns} FROM changes WHERE stream_id = ? AND time_us >= ? AND "
-                 "time_us < ? ORDER BY time_us, block, idx LIMIT 1")
-        for stream_id, account, _ in streams:
-            picked = [conn.execute(before, (stream_id, at, _LOW if lo is None else lo))
-                      .fetchone() for lo, at in last]
-            picked += [conn.execute(after, (stream_id, lo, hi)).fetchone() for lo, hi in first]
-            for row in picked:
-                if row is not None and row[0] not in found:
-                    i, t, b, x, raw, d, txn, h = row
-                    found[int(i)] = Row(int(t), _optional_int(b), _optional_int(x), account,
-                                        int(raw), d, txn, h)
-        return sorted(found.values(), key=lambda row: row.order)
+        position = {stream_id: n for n, (stream_id, _, _) in enumerate(streams)}
+        found: dict[int, tuple[int, Row]] = {}
+        for sql, args in _near_statements(ids, last, first):
+            for i, stream_id, t, b, x, raw, d, txn, h in self.conn.execute(sql, args):
+                if i not in found:
+                    found[i] = (position[stream_id], Row(
+                        int(t), _optional_int(b), _optional_int(x), accounts[stream_id],
+                        int(raw), d, txn, h))
+        # as-of order; equal positions keep the streams' order
+        ordered = sorted(found.items(), key=lambda item: (item[1][1].order, item[1][0],
+                                                          item[0]))
+        return [row for _, (_, row) in ordered]
 
     def place(self, provider: str, wallet: Wallet, block: int) -> tuple[int | None, int | None]:
         below: int | None = None
@@ -490,6 +521,14 @@ class _Reader:
     def answers_for(self, wallet: Wallet, token: Token, point: Point) -> list[StoredAnswer]:
         token_id = self._token_id(token)
         if token_id is None:
+            return []
+        key = ("any answer", wallet.chain, wallet.address, token_id)
+        some: bool | None = self._lists.get(key)
+        if some is None:
+            some = self._lists[key] = self.conn.execute(
+                "SELECT 1 FROM answers WHERE chain = ? AND wallet = ? AND token_id = ? "
+                "LIMIT 1", (wallet.chain, wallet.address, token_id)).fetchone() is not None
+        if not some:
             return []
         column, pos = (("a.point_time_us", to_us(point.time)) if point.time is not None
                        else ("a.point_block", point.block))
@@ -986,29 +1025,37 @@ class SQLiteStorage:
     def read(self) -> Iterator[_Reader]:
         """A consistent snapshot for several reads.
 
-        What the reads decode (tokens, provenance, per-wallet coverage, streams and
-        stored answers) is kept per connection for the next snapshot while the
-        database has not changed: ``PRAGMA data_version`` is read before and after the
-        snapshot starts, and the cache is used (and kept) only when both equal its
-        version, so no commit of any connection can fall between the cached state and
-        the snapshot; this connection's own writes drop its cache."""
-        with self._guard():
+        What the reads decode (tokens, provenance, per-wallet coverage, streams,
+        stored answers, what the rules derive from them) is kept per connection for
+        the next snapshot while the database has not changed: ``PRAGMA data_version``,
+        read as the snapshot's first statement (it starts the read transaction), must
+        equal the version the cache was filled at. The version changes whenever
+        another connection commits and never returns to an earlier value, so no
+        commit can fall between the cached state and the snapshot; this connection's
+        own writes drop its cache."""
+        with self._lock if self.memory else contextlib.nullcontext():
             conn = self._conn()
             try:
-                before = conn.execute("PRAGMA data_version").fetchone()[0]
+                conn.execute("BEGIN")
+                version = int(conn.execute("PRAGMA data_version").fetchone()[0])
             except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise ArchiveError(f"cannot read archive {self.name}: {exc}") from exc
-            with self._transaction("BEGIN", "read") as conn:
-                after = conn.execute("PRAGMA data_version").fetchone()[0]
-                yield _Reader(conn, self._cache(conn, int(before), int(after)))
+            try:
+                yield _Reader(conn, self._cache(conn, version))
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise ArchiveError(f"cannot read archive {self.name}: {exc}") from exc
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
-    def _cache(self, conn: sqlite3.Connection, before: int, after: int) -> _Cache | None:
-        if before != after:  # something was committed while the snapshot started
-            self._caches.pop(conn, None)
-            return None
+    def _cache(self, conn: sqlite3.Connection, version: int) -> _Cache:
         cache = self._caches.get(conn)
-        if cache is None or cache.version != after or cache.full():
-            cache = self._caches[conn] = _Cache(after)
+        if cache is None or cache.version != version or cache.full():
+            cache = self._caches[conn] = _Cache(version)
         return cache
 
     @contextmanager
