@@ -481,17 +481,15 @@ class _Reader:
         if int(stored[0]) < seeks:  # fewer changes than seeks: read them all, in order
             return self.rows(provider, wallet, token, low=low, high=high)
         position = {stream_id: n for n, (stream_id, _, _) in enumerate(streams)}
-        found: dict[int, tuple[int, Row]] = {}
+        found: dict[int, tuple[tuple[int, int, int, int, int], Row]] = {}
         for sql, args in _near_statements(ids, last, first):
             for i, stream_id, t, b, x, raw, d, txn, h in self.conn.execute(sql, args):
                 if i not in found:
-                    found[i] = (position[stream_id], Row(
-                        int(t), _optional_int(b), _optional_int(x), accounts[stream_id],
-                        int(raw), d, txn, h))
-        # as-of order; equal positions keep the streams' order
-        ordered = sorted(found.items(), key=lambda item: (item[1][1].order, item[1][0],
-                                                          item[0]))
-        return [row for _, (_, row) in ordered]
+                    # the as-of order; equal positions keep the streams' order
+                    key = (t, -1 if b is None else b, -1 if x is None else x,
+                           position[stream_id], i)
+                    found[i] = (key, Row(t, b, x, accounts[stream_id], int(raw), d, txn, h))
+        return [row for _, row in sorted(found.values(), key=lambda item: item[0])]
 
     def place(self, provider: str, wallet: Wallet, block: int) -> tuple[int | None, int | None]:
         below: int | None = None
