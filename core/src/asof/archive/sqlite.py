@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 
 import attrs
@@ -216,6 +217,19 @@ def _near_statements(streams: Sequence[int], last: Sequence[tuple[int | None, in
                    [*streams, *(v for bound in chunk for v in bound)])
 
 
+class _Seeks:
+    """How :meth:`_Reader.latest` reads one provider's token accounts of a wallet and
+    token: the statements (each for up to :data:`_SEEKS` streams) and, per stream id,
+    its account and its place in the streams' order."""
+
+    def __init__(self, streams: Sequence[tuple[int, str, str]], axis: str) -> None:
+        ids = [stream_id for stream_id, _, _ in streams]
+        self.parts = [(_latest_sql(axis, len(ids[n:n + _SEEKS])), ids[n:n + _SEEKS])
+                      for n in range(0, len(ids), _SEEKS)]
+        self.accounts = {stream_id: account for stream_id, account, _ in streams}
+        self.position = {stream_id: n for n, stream_id in enumerate(ids)}
+
+
 class _Cache:
     """What a connection read at one database version: decoded tokens, wallets and
     provenance, and the small per-wallet lists every look-up needs (streams, coverage,
@@ -243,6 +257,7 @@ class _Reader:
 
     def __init__(self, conn: sqlite3.Connection, cache: _Cache | None = None) -> None:
         self.conn = conn
+        self._kept = cache is not None  # what is cached outlives this snapshot
         cache = cache if cache is not None else _Cache(-1)
         self._lists = cache.lists
         self._known = cache.known
@@ -430,19 +445,19 @@ class _Reader:
 
     def latest(self, provider: str, wallet: Wallet, token: Token, *, axis: str, at: int,
                low: int | None) -> list[Last]:
-        streams = self._streams(provider, wallet, token)
-        if not streams:
-            return []
+        key = ("latest", provider, wallet.chain, wallet.address, token.chain, token.address,
+               axis)
+        plan: _Seeks | None = self._lists.get(key)
+        if plan is None:
+            plan = self._lists[key] = _Seeks(self._streams(provider, wallet, token), axis)
         bound = _LOW if low is None else low
         rows: list[Sequence[Any]] = []
-        for n in range(0, len(streams), _SEEKS):
-            part = streams[n:n + _SEEKS]
-            rows += self.conn.execute(
-                _latest_sql(axis, len(part)),
-                [value for stream_id, _, _ in part for value in (stream_id, at, bound)])
-        order = {stream_id: n for n, (stream_id, _, _) in enumerate(streams)}
-        rows.sort(key=lambda row: order[row[0]])  # the streams' order, whatever the plan
-        return [Last(streams[order[row[0]]][1], int(row[1]), *row[2:]) for row in rows]
+        for sql, ids in plan.parts:
+            rows += self.conn.execute(sql, [v for i in ids for v in (i, at, bound)])
+        if len(rows) > 1:  # in the streams' order, whatever order the plan gave
+            rows.sort(key=lambda row: plan.position[row[0]])
+        accounts = plan.accounts
+        return [Last(accounts[row[0]], int(row[1]), *row[2:]) for row in rows]
 
     def rows(self, provider: str, wallet: Wallet, token: Token, *, low: int | None,
              high: int) -> list[Row]:
@@ -521,8 +536,8 @@ class _Reader:
         if token_id is None:
             return []
         key = ("any answer", wallet.chain, wallet.address, token_id)
-        some: bool | None = self._lists.get(key)
-        if some is None:
+        some: bool | None = self._lists.get(key) if self._kept else True
+        if some is None:  # asked once while the data is unchanged
             some = self._lists[key] = self.conn.execute(
                 "SELECT 1 FROM answers WHERE chain = ? AND wallet = ? AND token_id = ? "
                 "LIMIT 1", (wallet.chain, wallet.address, token_id)).fetchone() is not None
@@ -933,6 +948,49 @@ class _Writer:
         self._stored += cur.rowcount
 
 
+class _Snapshot(contextlib.AbstractContextManager["_Reader"]):
+    """One read transaction of :meth:`SQLiteStorage.read` (a class rather than a
+    generator: a look-up opens one per call)."""
+
+    __slots__ = ("conn", "lock", "storage")
+
+    def __init__(self, storage: SQLiteStorage) -> None:
+        self.storage = storage
+        self.lock = storage._lock if storage.memory else None
+
+    def __enter__(self) -> _Reader:
+        storage = self.storage
+        if self.lock is not None:
+            self.lock.acquire()
+        try:
+            conn = self.conn = storage._conn()
+            try:
+                conn.execute("BEGIN")
+                version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise ArchiveError(f"cannot read archive {storage.name}: {exc}") from exc
+        except BaseException:
+            if self.lock is not None:
+                self.lock.release()
+            raise
+        return _Reader(conn, storage._cache(conn, version))
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if kind is None:
+                self.conn.execute("COMMIT")
+                return
+            self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise ArchiveError(f"cannot read archive {self.storage.name}: {exc}") from exc
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+
+
 class SQLiteStorage:
     """The storage protocol over one SQLite file (or ``":memory:"``)."""
 
@@ -1019,8 +1077,7 @@ class SQLiteStorage:
             else:
                 conn.execute("COMMIT")
 
-    @contextmanager
-    def read(self) -> Iterator[_Reader]:
+    def read(self) -> _Snapshot:
         """A consistent snapshot for several reads.
 
         What the reads decode (tokens, provenance, per-wallet coverage, streams,
@@ -1031,24 +1088,7 @@ class SQLiteStorage:
         another connection commits and never returns to an earlier value, so no
         commit can fall between the cached state and the snapshot; this connection's
         own writes drop its cache."""
-        with self._lock if self.memory else contextlib.nullcontext():
-            conn = self._conn()
-            try:
-                conn.execute("BEGIN")
-                version = int(conn.execute("PRAGMA data_version").fetchone()[0])
-            except sqlite3.Error as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise ArchiveError(f"cannot read archive {self.name}: {exc}") from exc
-            try:
-                yield _Reader(conn, self._cache(conn, version))
-            except sqlite3.Error as exc:
-                conn.execute("ROLLBACK")
-                raise ArchiveError(f"cannot read archive {self.name}: {exc}") from exc
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        return _Snapshot(self)
 
     def _cache(self, conn: sqlite3.Connection, version: int) -> _Cache:
         cache = self._caches.get(conn)
