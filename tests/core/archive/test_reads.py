@@ -136,3 +136,17 @@ def test_coverage_and_answers_stored_by_another_connection_are_seen(
         assert any("disagrees with the stored answer" in c for c in found.provenance.caveats)
         writer.clear()
         assert reader.lookup_balance(query) is None
+
+
+def test_own_coverage_and_answers_are_seen_by_the_next_look_up(archive: Archive) -> None:
+    archive.add([change(at(5), 70)])
+    query = balance_query(at(10))
+    assert archive.lookup_balance(query) is None
+    archive.record_balance(answer(at(10), 55, at(4)), exact=True)
+    found = archive.lookup_balance(query)
+    assert found is not None
+    assert found.amount.raw == 55
+    archive.add([covered(None, at(20))])
+    found = archive.lookup_balance(query)
+    assert found is not None
+    assert found.amount.raw == 70
