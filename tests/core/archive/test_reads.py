@@ -118,35 +118,31 @@ def test_a_long_sparse_series_equals_each_point_asked_alone(tmp_path: Path) -> N
                 stored, Point(time=point.time), decimals=USDC.decimals)
 
 
+def _kept_state_follows_writes(reader: Archive, writer: Archive) -> None:
+    """A look-up first proves nothing (what the reader keeps: no proving span, no
+    stored answer); each later write by ``writer`` is seen by the next look-up."""
+    writer.add([change(at(5), 70)])
+    query = balance_query(at(10))
+    assert reader.lookup_balance(query) is None
+    writer.record_balance(answer(at(10), 55, at(4)), exact=True)
+    found = reader.lookup_balance(query)
+    assert found is not None
+    assert found.amount.raw == 55
+    writer.add([covered(None, at(20))])
+    found = reader.lookup_balance(query)
+    assert found is not None
+    assert found.amount.raw == 70  # the complete history is preferred, and says so
+    assert any("disagrees with the stored answer" in c for c in found.provenance.caveats)
+    writer.clear()
+    assert reader.lookup_balance(query) is None
+
+
 def test_coverage_and_answers_stored_by_another_connection_are_seen(
         tmp_path: Path) -> None:
     path = tmp_path / "a.sqlite"
     with Archive(path, clock=clock()) as reader, Archive(path, clock=clock()) as writer:
-        writer.add([change(at(5), 70)])
-        query = balance_query(at(10))
-        assert reader.lookup_balance(query) is None  # kept: no proving span, no answer
-        writer.record_balance(answer(at(10), 55, at(4)), exact=True)
-        found = reader.lookup_balance(query)
-        assert found is not None
-        assert found.amount.raw == 55
-        writer.add([covered(None, at(20))])
-        found = reader.lookup_balance(query)
-        assert found is not None
-        assert found.amount.raw == 70
-        assert any("disagrees with the stored answer" in c for c in found.provenance.caveats)
-        writer.clear()
-        assert reader.lookup_balance(query) is None
+        _kept_state_follows_writes(reader, writer)
 
 
 def test_own_coverage_and_answers_are_seen_by_the_next_look_up(archive: Archive) -> None:
-    archive.add([change(at(5), 70)])
-    query = balance_query(at(10))
-    assert archive.lookup_balance(query) is None
-    archive.record_balance(answer(at(10), 55, at(4)), exact=True)
-    found = archive.lookup_balance(query)
-    assert found is not None
-    assert found.amount.raw == 55
-    archive.add([covered(None, at(20))])
-    found = archive.lookup_balance(query)
-    assert found is not None
-    assert found.amount.raw == 70
+    _kept_state_follows_writes(archive, archive)
