@@ -146,3 +146,35 @@ def test_coverage_and_answers_stored_by_another_connection_are_seen(
 
 def test_own_coverage_and_answers_are_seen_by_the_next_look_up(archive: Archive) -> None:
     _kept_state_follows_writes(archive, archive)
+
+
+def _slot(when: datetime) -> int:
+    return 1_000_000 + int((when - datetime(2025, 1, 1, tzinfo=UTC)).total_seconds())
+
+
+def test_a_point_after_one_without_stored_answers_still_finds_a_new_one(
+        tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite"
+    with Archive(path, clock=clock()) as reader, Archive(path, clock=clock()) as writer:
+        writer.record_balance(answer(at(10), 55, at(8)), exact=False)
+        # none at a slot (no answer asked at a slot) says nothing of time points
+        assert reader.lookup_balance(balance_query(_slot(at(25)))) is None
+        assert reader.lookup_balance(balance_query(at(12))) is None  # none from day 12
+        assert reader.lookup_balance(balance_query(at(13))) is None
+        found = reader.lookup_balance(balance_query(at(9)))  # before: asked again
+        assert found is not None
+        assert found.amount.raw == 55
+        writer.record_balance(answer(at(15), 66, at(11)), exact=False)
+        found = reader.lookup_balance(balance_query(at(13)))
+        assert found is not None
+        assert found.amount.raw == 66
+        assert reader.lookup_balance(balance_query(at(16))) is None
+        # the block axis is its own: none at a late time says nothing of a slot
+        slot = _slot(at(20))
+        by_slot = attrs.evolve(answer(at(20), 77, None), requested=Point(block=slot),
+                               as_of=BlockRef(number=slot, timestamp=at(20)))
+        writer.record_balance(by_slot, exact=False)
+        assert reader.lookup_balance(balance_query(at(21))) is None
+        found = reader.lookup_balance(balance_query(slot))
+        assert found is not None
+        assert found.amount.raw == 77

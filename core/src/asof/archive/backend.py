@@ -127,8 +127,9 @@ class StorageReader(Protocol):
     def memo(self, key: Hashable, make: Callable[[], _T]) -> _T:
         """``make()``, a value the caller derives from this snapshot's reads alone,
         kept under ``key`` for later snapshots while the stored data is unchanged (a
-        backend that keeps nothing between snapshots calls ``make`` every time). The
-        caller never mutates what it gets; ``None`` is never kept."""
+        backend that keeps nothing between snapshots calls ``make`` every time);
+        ``None`` is never kept. The caller changes what it gets only to add what it
+        reads from the same, unchanged data (a holder of facts learnt so far)."""
         ...
 
     def coverage(self, wallet: Wallet | None = None, *, capability: str | None = None,

@@ -334,11 +334,32 @@ def _from_ledger(r: StorageReader, wallet: Wallet, token: Token,
     return None
 
 
+def _answers_for(r: StorageReader, wallet: Wallet, token: Token,
+                 point: Point) -> list[StoredAnswer]:
+    """:meth:`~asof.archive.backend.StorageReader.answers_for`, not asked again while
+    the data is unchanged for a point at or after one where it found nothing on the
+    same axis: it returns every exact answer and every answer asked at or after the
+    point, so finding none at P means none for any later point."""
+    axis, pos = ("time", to_us(point.time)) if point.time is not None else \
+        ("block", point.block)
+    assert pos is not None
+    none_from: dict[str, int] = r.memo(
+        ("no stored answer from", wallet.chain, wallet.address, token.chain, token.address),
+        dict)
+    low = none_from.get(axis)
+    if low is not None and pos >= low:
+        return []
+    found = r.answers_for(wallet, token, point)
+    if not found:
+        none_from[axis] = pos
+    return found
+
+
 def balance(r: StorageReader, wallet: Wallet, token: Token, point: Point) -> BalanceAt | None:
     """The archive's proven balance of ``wallet`` in ``token`` as of ``point``, or
     ``None`` (see the module docstring for the rules and their precedence)."""
     known = r.token(token) or token
-    stored = r.answers_for(wallet, known, point)
+    stored = _answers_for(r, wallet, known, point)
     derived = _from_history(r, wallet, known, point, stored)
     if derived is None and resolve_chain(wallet.chain).venue:
         derived = _from_ledger(r, wallet, known, point)

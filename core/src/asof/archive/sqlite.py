@@ -257,7 +257,6 @@ class _Reader:
 
     def __init__(self, conn: sqlite3.Connection, cache: _Cache | None = None) -> None:
         self.conn = conn
-        self._kept = cache is not None  # what is cached outlives this snapshot
         cache = cache if cache is not None else _Cache(-1)
         self._lists = cache.lists
         self._known = cache.known
@@ -534,14 +533,6 @@ class _Reader:
     def answers_for(self, wallet: Wallet, token: Token, point: Point) -> list[StoredAnswer]:
         token_id = self._token_id(token)
         if token_id is None:
-            return []
-        key = ("any answer", wallet.chain, wallet.address, token_id)
-        some: bool | None = self._lists.get(key) if self._kept else True
-        if some is None:  # asked once while the data is unchanged
-            some = self._lists[key] = self.conn.execute(
-                "SELECT 1 FROM answers WHERE chain = ? AND wallet = ? AND token_id = ? "
-                "LIMIT 1", (wallet.chain, wallet.address, token_id)).fetchone() is not None
-        if not some:
             return []
         column, pos = (("a.point_time_us", to_us(point.time)) if point.time is not None
                        else ("a.point_block", point.block))
