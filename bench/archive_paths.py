@@ -6,7 +6,8 @@
   a plain table;
 - ``asof export`` of the same changes beside ``sqlite3`` + ``json.dumps`` of the rows;
 - a 365-point daily series beside one indexed seek per point and token account, with
-  peak Python memory (``tracemalloc``) of both;
+  peak Python memory (``tracemalloc``, traced in runs of their own, not the timed ones)
+  of both;
 - bytes on disk per stored Helius answer.
 
 Every asof answer is checked against the direct one. Sizes: ``--changes`` (default
@@ -186,10 +187,13 @@ def series(path: Path, archive: Archive, runs: int) -> Row:
         return out
 
     def measured(job: Callable[[], Any]) -> tuple[float, float, Any]:
-        tracemalloc.start()
+        # time untraced (tracemalloc slows every allocation, so it would charge the
+        # side that allocates more Python objects twice), then peak memory traced
         began = time.perf_counter()
         result = job()
         spent = time.perf_counter() - began
+        tracemalloc.start()
+        job()
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         return spent, peak, result

@@ -5,7 +5,8 @@ a random sequence of questions (``balance_at``), syncs over any window (Allium, 
 the fake server of :mod:`.world`), imports of a seed file declared complete, and
 series. Every answer is compared with the model's truth: an answer from Helius (or
 vouched by a stored Helius answer) must be what Helius's documented method gives at
-that point, any other must be the true balance; a series point is unknown or true.
+that point, any other must be the true balance; a series point is unknown or true, and
+is the archive's own answer at that point asked alone.
 Finally every question is asked again, and again of a fresh archive that received only
 the same syncs and imports: the answers agree, whatever was asked before.
 """
@@ -165,8 +166,17 @@ async def apply(world: World, folder: Path, archive: Archive, ops: list[Any],
                 if day(end) <= begin:
                     continue
                 token = token_of(op[1])
-                for point in archive.series(W, token, start=begin, end=day(end),
-                                            every="6h"):
+                points = archive.series(W, token, start=begin, end=day(end), every="6h")
+                answers = archive.lookup_series(W, archive.token(W, token),
+                                                [p.time for p in points])
+                for point, found in zip(points, answers, strict=True):
+                    # one answer per question: the point is the archive's answer asked
+                    # alone, and lookup_series's at that point
+                    alone = archive.balance_at(W, token, point.time)
+                    for same in (alone, found):
+                        assert (point.amount, point.as_of, point.provider) == (
+                            (None, None, None) if same is None else
+                            (same.amount, same.as_of, same.provenance.provider)), (op, point)
                     if point.amount is not None:
                         truth = (world.helius_view(W, token, point.time)[0]
                                  if point.provider == "helius"

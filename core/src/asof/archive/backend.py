@@ -16,21 +16,22 @@ backend are inclusive at both ends unless a method says otherwise. Reads happen 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol, TypeVar
 
 import attrs
 
-from asof.archive.coverage import Coverage
+from asof.archive.coverage import Coverage, from_us
 from asof.archive.series import Row
 from asof.blocktimes import BlockTime
 from asof.queries import HistoryQuery
 from asof.records import (
     BalanceAt,
     BalanceChange,
+    BlockRef,
     HistoryItem,
     HistoryScope,
     HoldingsPoint,
@@ -40,7 +41,39 @@ from asof.records import (
     Wallet,
 )
 
-__all__ = ["Filters", "Storage", "StorageReader", "StorageWriter", "StoredAnswer", "SyncRow"]
+_T = TypeVar("_T")
+
+__all__ = ["Filters", "Last", "Storage", "StorageReader", "StorageWriter", "StoredAnswer",
+           "SyncRow"]
+
+
+class Last(NamedTuple):
+    """A token account's last stored change at or before a position, reduced to what
+    an answer is built from: the balance after it and where it happened (a look-up
+    sums integers; it decodes no record and no provenance)."""
+
+    account: str  #: the token account (``""`` for none)
+    raw: int  #: the balance after the change, in base units
+    decimals: int | None
+    time_us: int | None
+    block: int | None
+    tx_index: int | None  #: the transaction's index in its block
+    transaction: str | None
+    hash: str | None
+
+    @property
+    def order(self) -> tuple[float, int, int]:
+        """The as-of order of :func:`asof.derive.change_order`: time (seconds, as that
+        function computes them), then slot or block, then transaction index."""
+        return (float("-inf") if self.time_us is None else self.time_us / 1_000_000,
+                -1 if self.block is None else self.block,
+                -1 if self.tx_index is None else self.tx_index)
+
+    def block_ref(self) -> BlockRef:
+        """Where the change happened, as the stored change's ``block``."""
+        return BlockRef(number=self.block, hash=self.hash,
+                        timestamp=None if self.time_us is None else from_us(self.time_us),
+                        transaction=self.transaction, index=self.tx_index)
 
 
 @attrs.frozen(kw_only=True)
@@ -91,6 +124,14 @@ class StorageReader(Protocol):
         ``None`` when nothing about it is stored."""
         ...
 
+    def memo(self, key: Hashable, make: Callable[[], _T]) -> _T:
+        """``make()``, a value the caller derives from this snapshot's reads alone,
+        kept under ``key`` for later snapshots while the stored data is unchanged (a
+        backend that keeps nothing between snapshots calls ``make`` every time);
+        ``None`` is never kept. The caller changes what it gets only to add what it
+        reads from the same, unchanged data (a holder of facts learnt so far)."""
+        ...
+
     def coverage(self, wallet: Wallet | None = None, *, capability: str | None = None,
                  axis: str | None = None) -> list[Coverage]:
         """Covered ranges (merged per key), optionally of one wallet, capability and
@@ -106,10 +147,14 @@ class StorageReader(Protocol):
         ...
 
     def latest(self, provider: str, wallet: Wallet, token: Token, *, axis: str, at: int,
-               low: int | None) -> list[BalanceChange]:
-        """Per token account, its last change with position in ``[low, at]`` (``low``
-        ``None``: unbounded), in the as-of order (time or block, then block, then
-        transaction index). Provenance is marked archived."""
+               low: int | None) -> list[Last]:
+        """Per token account of which ``provider`` gave changes, its last change with
+        position in ``[low, at]`` (``low`` ``None``: unbounded) by the as-of order on
+        ``axis`` (time: time, then block, then transaction index; block: block, then
+        transaction index); an account with none there is left out. The accounts come
+        in one order, the same for every call on one snapshot. A backend reads these in
+        one statement where it can.
+        """
         ...
 
     def rows(self, provider: str, wallet: Wallet, token: Token, *, low: int | None,

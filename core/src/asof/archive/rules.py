@@ -34,21 +34,22 @@ every point, so a series point equals the balance asked alone.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import attrs
 
-from asof.archive.backend import StorageReader, StoredAnswer
+from asof.archive.backend import Last, StorageReader, StoredAnswer
 from asof.archive.coverage import Coverage, Span, find_span, from_us, merge_spans, to_us
-from asof.archive.series import Anchor, Known, Row, sweep
+from asof.archive.series import Anchor, Known, Row, SeriesPoint, sweep
 from asof.chains import resolve_chain
-from asof.derive import balance_from_changes, balance_from_ledger
+from asof.derive import balance_from_ledger
 from asof.errors import InputError
 from asof.exact import to_raw
 from asof.records import (
     Amount,
     BalanceAt,
-    BalanceChange,
     BlockRef,
     Capability,
     Point,
@@ -65,6 +66,7 @@ __all__ = [
     "explain",
     "proving_spans",
     "series",
+    "series_points",
     "vouches",
 ]
 
@@ -79,7 +81,15 @@ LEDGER_CAVEAT = "derived from the account ledger stored in the archive"
 def proving_spans(r: StorageReader, wallet: Wallet, token: Token,
                   axis: str) -> dict[str, list[Span]]:
     """Per provider, the merged ranges of its balance history that include every change
-    of ``token`` (scope checked), on ``axis``."""
+    of ``token`` (scope checked), on ``axis`` (kept by the reader while the stored data
+    is unchanged; the caller must not change what it gets)."""
+    return r.memo(("proving spans", wallet.chain, wallet.address, token.chain,
+                   token.address, token.standard, token.decimals, token.symbol, axis),
+                  lambda: _proving_spans(r, wallet, token, axis))
+
+
+def _proving_spans(r: StorageReader, wallet: Wallet, token: Token,
+                   axis: str) -> dict[str, list[Span]]:
     covs = r.coverage(wallet, capability=Capability.BALANCE_HISTORY.value, axis=axis)
     undeclared = any(cov.history_scope is None for cov in covs)
     mentioned = r.mentioned(wallet, token) if undeclared else set()
@@ -93,8 +103,8 @@ def proving_spans(r: StorageReader, wallet: Wallet, token: Token,
     return {p: merge_spans(spans) for p, spans in sorted(found.items())}
 
 
-def _accounts(changes: Iterable[BalanceChange]) -> set[str]:
-    return {c.token_account or "" for c in changes}
+def _accounts(changes: Iterable[Last]) -> set[str]:
+    return {c.account for c in changes}
 
 
 # ---------------------------------------------------------------------------- answers
@@ -142,6 +152,8 @@ def _describe(answer: BalanceAt) -> str:
 
 def _choose(point: Point, derived: BalanceAt | None,
             stored: Sequence[StoredAnswer]) -> BalanceAt | None:
+    if not stored:
+        return derived
     vouching = sorted((s for s in stored if vouches(s.answer, point)),
                       key=lambda s: _rank(s, point))
     if derived is not None:
@@ -168,13 +180,34 @@ def _choose(point: Point, derived: BalanceAt | None,
 # ---------------------------------------------------------------------------- history
 
 
+@functools.lru_cache(maxsize=256)
+def _derived_provenance(provider: str) -> Provenance:
+    return Provenance(provider=provider, derived=True, archived=True,
+                      caveats=(DERIVED_CAVEAT,))
+
+
 def _derived(query_wallet: Wallet, token: Token, point: Point, provider: str,
-             latest: list[BalanceChange]) -> BalanceAt:
-    amount, as_of = balance_from_changes(latest, point, decimals=token.decimals)
-    return BalanceAt(wallet=query_wallet, token=token, amount=amount, requested=point,
-                     as_of=as_of, provenance=Provenance(provider=provider, derived=True,
-                                                        archived=True,
-                                                        caveats=(DERIVED_CAVEAT,)))
+             latest: Sequence[Last]) -> BalanceAt:
+    """The balance summed over each token account's last change (the result of
+    :func:`asof.derive.balance_from_changes` over those changes: the sum, the first
+    decimals given, and the block of the latest change by the as-of order, the first
+    of equals)."""
+    total = 0
+    decimals: int | None = None
+    chosen: Last | None = None
+    order: tuple[float, int, int] | None = None
+    for last in latest:
+        total += last.raw
+        if decimals is None:
+            decimals = last.decimals
+        key = last.order
+        if order is None or key > order:
+            chosen, order = last, key
+    return BalanceAt(wallet=query_wallet, token=token,
+                     amount=Amount(raw=total,
+                                   decimals=token.decimals if decimals is None else decimals),
+                     requested=point, as_of=None if chosen is None else chosen.block_ref(),
+                     provenance=_derived_provenance(provider))
 
 
 def _anchored(wallet: Wallet, token: Token, point: Point, anchor: StoredAnswer) -> BalanceAt:
@@ -227,8 +260,8 @@ def _by_time(r: StorageReader, wallet: Wallet, token: Token, point: Point,
             continue
         latest = [c for c in r.latest(provider, wallet, token, axis="block", at=point.block,
                                       low=None)
-                  if c.block.timestamp is not None and (
-                      span.start is None or to_us(c.block.timestamp) >= span.start)]
+                  if c.time_us is not None and (span.start is None or
+                                                c.time_us >= span.start)]
         if span.start is None:
             return _derived(wallet, token, point, provider, latest)
         if span.opening:
@@ -301,11 +334,32 @@ def _from_ledger(r: StorageReader, wallet: Wallet, token: Token,
     return None
 
 
+def _answers_for(r: StorageReader, wallet: Wallet, token: Token,
+                 point: Point) -> list[StoredAnswer]:
+    """:meth:`~asof.archive.backend.StorageReader.answers_for`, not asked again while
+    the data is unchanged for a point at or after one where it found nothing on the
+    same axis: it returns every exact answer and every answer asked at or after the
+    point, so finding none at P means none for any later point."""
+    axis, pos = ("time", to_us(point.time)) if point.time is not None else \
+        ("block", point.block)
+    assert pos is not None
+    none_from: dict[str, int] = r.memo(
+        ("no stored answer from", wallet.chain, wallet.address, token.chain, token.address),
+        dict)
+    low = none_from.get(axis)
+    if low is not None and pos >= low:
+        return []
+    found = r.answers_for(wallet, token, point)
+    if not found:
+        none_from[axis] = pos
+    return found
+
+
 def balance(r: StorageReader, wallet: Wallet, token: Token, point: Point) -> BalanceAt | None:
     """The archive's proven balance of ``wallet`` in ``token`` as of ``point``, or
     ``None`` (see the module docstring for the rules and their precedence)."""
     known = r.token(token) or token
-    stored = r.answers_for(wallet, known, point)
+    stored = _answers_for(r, wallet, known, point)
     derived = _from_history(r, wallet, known, point, stored)
     if derived is None and resolve_chain(wallet.chain).venue:
         derived = _from_ledger(r, wallet, known, point)
@@ -319,9 +373,46 @@ def series(r: StorageReader, wallet: Wallet, token: Token,
            positions: Sequence[int]) -> list[BalanceAt | None]:
     """The proven balance at each of ``positions`` (ascending microseconds), by the same
     rules as :func:`balance` at each point."""
+    known, stored, found = _swept(r, wallet, token, positions)
+    out: list[BalanceAt | None] = []
+    by_point = _vouching_index(stored)
+    for pos, k in zip(positions, found, strict=True):
+        point = Point(time=from_us(pos))
+        derived = None if k is None else _known(wallet, known, point, k, stored)
+        out.append(_choose(point, derived, by_point(pos)))
+    return out
+
+
+def series_points(r: StorageReader, wallet: Wallet, token: Token,
+                  times: Sequence[datetime]) -> list[SeriesPoint]:
+    """:func:`series` at ``times`` (ascending), as the points of a balance series: the
+    amount, ``as_of`` and provider of each answer, built without the answers
+    themselves (a point proven by the stored changes takes them from the sweep; only a
+    point without one looks at the stored answers that may vouch for it)."""
+    positions = [to_us(t) for t in times]
+    _, stored, found = _swept(r, wallet, token, positions)
+    by_point = _vouching_index(stored)
+    out: list[SeriesPoint] = []
+    for when, pos, k in zip(times, positions, found, strict=True):
+        if k is not None:  # _choose keeps the derived amount, as_of and provider
+            out.append(SeriesPoint(time=when, amount=k.amount, as_of=k.as_of,
+                                   provider=k.provider))
+            continue
+        vouching = by_point(pos)
+        chosen = _choose(Point(time=when), None, vouching) if vouching else None
+        out.append(SeriesPoint(time=when, amount=None if chosen is None else chosen.amount,
+                               as_of=None if chosen is None else chosen.as_of,
+                               provider=None if chosen is None
+                               else chosen.provenance.provider))
+    return out
+
+
+def _swept(r: StorageReader, wallet: Wallet, token: Token, positions: Sequence[int],
+           ) -> tuple[Token, list[StoredAnswer], list[Known | None]]:
+    """The stored token, every stored answer of it, and what the stored changes prove
+    at each position (the first provider, by name, that proves a point answers it)."""
     known = r.token(token) or token
     stored = r.answers(wallet, known)
-    points = [Point(time=from_us(p)) for p in positions]
     found: list[Known | None] = [None] * len(positions)
     end = positions[-1]
     for provider, spans in proving_spans(r, wallet, known, "time").items():
@@ -346,12 +437,7 @@ def series(r: StorageReader, wallet: Wallet, token: Token,
                        decimals=known.decimals, blocked=blocked)
         found = [old if old is not None else new for old, new in zip(found, values,
                                                                      strict=True)]
-    out: list[BalanceAt | None] = []
-    by_point = _vouching_index(stored)
-    for point, pos, k in zip(points, positions, found, strict=True):
-        derived = None if k is None else _known(wallet, known, point, k, stored)
-        out.append(_choose(point, derived, by_point(pos)))
-    return out
+    return known, stored, found
 
 
 def _sweep_rows(r: StorageReader, provider: str, wallet: Wallet, token: Token,

@@ -16,6 +16,7 @@ import bisect
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import attrs
 
@@ -74,13 +75,13 @@ def grid(start: datetime, end: datetime, every: str | int | timedelta) -> list[d
     return [from_us(first + i * step_us) for i in range(count)]
 
 
-@attrs.frozen
-class Row:
-    """One stored change, reduced to what a sweep needs."""
+class Row(NamedTuple):
+    """One stored change, reduced to what a sweep needs (a named tuple: a series
+    builds one per change it reads)."""
 
     time_us: int
     block: int | None
-    index: int | None
+    tx_index: int | None  #: the transaction's index in its block
     account: str
     raw: int
     decimals: int | None
@@ -91,12 +92,12 @@ class Row:
     def order(self) -> tuple[int, int, int]:
         """The as-of order: time, then slot or block, then transaction index."""
         return (self.time_us, -1 if self.block is None else self.block,
-                -1 if self.index is None else self.index)
+                -1 if self.tx_index is None else self.tx_index)
 
     def block_ref(self) -> BlockRef:
         """Where the change happened."""
         return BlockRef(number=self.block, hash=self.hash, timestamp=from_us(self.time_us),
-                        transaction=self.transaction, index=self.index)
+                        transaction=self.transaction, index=self.tx_index)
 
 
 @attrs.frozen
@@ -171,6 +172,8 @@ def sweep(
     cursor = 0
     first_in_span: int | None = None
     waiting: frozenset[str] = frozenset()
+    nothing = Known(Amount(raw=0, decimals=decimals), None, provider)  # no change yet
+    last_known = nothing  # what last_row gave
     for pos in positions:
         span = find_span(spans, pos)
         if span is None:
@@ -179,6 +182,7 @@ def sweep(
         if span is not current:
             current = span
             held, total, last, found_decimals = {}, 0, None, decimals
+            last_row = None
             cursor = 0 if span.start is None else bisect.bisect_left(times, span.start)
             first_in_span = times[cursor] if cursor < len(times) and \
                 times[cursor] < span.end else None
@@ -196,12 +200,13 @@ def sweep(
             if waiting and not waiting <= held.keys():
                 out.append(None)
             elif last is not None:
-                if last is not last_row:
+                if last is not last_row:  # a change since the previous point
                     last_row, last_ref = last, last.block_ref()
-                out.append(Known(Amount(raw=total, decimals=found_decimals),
-                                 last_ref, provider))
+                    last_known = Known(Amount(raw=total, decimals=found_decimals),
+                                       last_ref, provider)
+                out.append(last_known)
             else:
-                out.append(Known(Amount(raw=0, decimals=decimals), None, provider))
+                out.append(nothing)
         elif last is not None:
             out.append(None)
         else:

@@ -10,20 +10,22 @@ database in memory (one connection, serialised by a lock). Tables and migrations
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, TypeVar
 
 import attrs
 
 from asof.archive import schema
-from asof.archive.backend import Filters, StoredAnswer, SyncRow
+from asof.archive.backend import Filters, Last, StoredAnswer, SyncRow
 from asof.archive.coverage import Coverage, Span, from_us, merge_spans, to_us
 from asof.archive.series import Row
 from asof.blocktimes import BlockTime
@@ -49,6 +51,7 @@ from asof.wire import from_data, to_data
 
 __all__ = ["SQLiteStorage", "dumps_scope", "loads_scope"]
 
+_T = TypeVar("_T")
 _LOW = -(2**63)
 _TABLES = ("changes", "streams", "answers", "ledger", "holdings", "coverage", "sync_state",
            "imports", "provenance", "tokens", "block_times")
@@ -165,6 +168,66 @@ def _block_time(row: Sequence[Any] | None) -> BlockTime | None:
         return None
     block, time_us, block_hash = row
     return BlockTime(number=int(block), timestamp=int(time_us) // _US, hash=block_hash)
+
+
+#: The most token accounts one statement of :meth:`_Reader.latest` seeks in (SQLite
+#: allows 500 terms in a compound SELECT).
+_SEEKS = 100
+
+
+@functools.cache
+def _latest_sql(axis: str, streams: int) -> str:
+    """One statement for :meth:`_Reader.latest` over ``streams`` token accounts: per
+    account (parameters: stream id, ``at``, ``low``) one indexed seek for its last
+    change, all of them joined by ``UNION ALL``."""
+    column = "time_us" if axis == "time" else "block"
+    order = "time_us DESC, block DESC, idx DESC" if axis == "time" else "block DESC, idx DESC"
+    one = ("SELECT * FROM (SELECT stream_id, raw, decimals, time_us, block, idx, txn, "
+           f"block_hash FROM changes WHERE stream_id = ? AND {column} <= ? AND "
+           f"{column} >= ? ORDER BY {order} LIMIT 1) AS seek")
+    return " UNION ALL ".join([one] * streams)
+
+
+#: The most points one statement of :meth:`_Reader.rows_near` seeks at.
+_POINTS = 2000
+
+
+def _near_statements(streams: Sequence[int], last: Sequence[tuple[int | None, int]],
+                     first: Sequence[tuple[int, int]]) -> Iterator[tuple[str, list[Any]]]:
+    """The statements of :meth:`_Reader.rows_near`'s seeks: each seeks, for every stream
+    and every bound of a part of ``last`` (or ``first``), the one change it needs (an
+    indexed seek per pair inside SQLite), and returns those changes, each once."""
+    columns = "id, stream_id, time_us, block, idx, raw, decimals, txn, block_hash"
+    marks = ", ".join("(?)" for _ in streams)
+    seek_last = ("SELECT (SELECT c.id FROM changes c WHERE c.stream_id = s.id AND "
+                 "c.time_us <= p.hi AND c.time_us >= p.lo ORDER BY c.time_us DESC, "
+                 "c.block DESC, c.idx DESC LIMIT 1) FROM s, p")
+    seek_first = ("SELECT (SELECT c.id FROM changes c WHERE c.stream_id = s.id AND "
+                  "c.time_us >= p.lo AND c.time_us < p.hi ORDER BY c.time_us, c.block, "
+                  "c.idx LIMIT 1) FROM s, p")
+    parts: list[tuple[str, list[tuple[int, int]]]] = [
+        (seek_last, [(_LOW if lo is None else lo, at) for lo, at in last]),
+        (seek_first, list(first))]
+    for seek, bounds in parts:
+        for n in range(0, len(bounds), _POINTS):
+            chunk = bounds[n:n + _POINTS]
+            values = ", ".join("(?, ?)" for _ in chunk)
+            yield (f"WITH s (id) AS (VALUES {marks}), p (lo, hi) AS (VALUES {values}) "
+                   f"SELECT {columns} FROM changes WHERE id IN ({seek})",
+                   [*streams, *(v for bound in chunk for v in bound)])
+
+
+class _Seeks:
+    """How :meth:`_Reader.latest` reads one provider's token accounts of a wallet and
+    token: the statements (each for up to :data:`_SEEKS` streams) and, per stream id,
+    its account and its place in the streams' order."""
+
+    def __init__(self, streams: Sequence[tuple[int, str, str]], axis: str) -> None:
+        ids = [stream_id for stream_id, _, _ in streams]
+        self.parts = [(_latest_sql(axis, len(ids[n:n + _SEEKS])), ids[n:n + _SEEKS])
+                      for n in range(0, len(ids), _SEEKS)]
+        self.accounts = {stream_id: account for stream_id, account, _ in streams}
+        self.position = {stream_id: n for n, stream_id in enumerate(ids)}
 
 
 class _Cache:
@@ -301,13 +364,23 @@ class _Reader:
                 "address = ?", key).fetchone()
         if row is None:
             return None
-        standard, decimals, symbol = row
-        return Token(
-            chain=token.chain, address=token.address,
-            standard=token.standard if token.standard != "unknown" else standard,
-            decimals=token.decimals if token.decimals is not None else decimals,
-            symbol=token.symbol if token.symbol is not None else symbol,
-        )
+        merged = ("token", *key, token.standard, token.decimals, token.symbol)
+        found: Token | None = self._lists.get(merged)
+        if found is None:
+            standard, decimals, symbol = row
+            found = self._lists[merged] = Token(
+                chain=token.chain, address=token.address,
+                standard=token.standard if token.standard != "unknown" else standard,
+                decimals=token.decimals if token.decimals is not None else decimals,
+                symbol=token.symbol if token.symbol is not None else symbol,
+            )
+        return found
+
+    def memo(self, key: Hashable, make: Callable[[], _T]) -> _T:
+        found: _T | None = self._lists.get(("memo", key))
+        if found is None:
+            found = self._lists[("memo", key)] = make()
+        return found
 
     def coverage(self, wallet: Wallet | None = None, *, capability: str | None = None,
                  axis: str | None = None) -> list[Coverage]:
@@ -370,20 +443,20 @@ class _Reader:
         return set(found)
 
     def latest(self, provider: str, wallet: Wallet, token: Token, *, axis: str, at: int,
-               low: int | None) -> list[BalanceChange]:
-        column = "time_us" if axis == "time" else "block"
-        order = ("c.time_us DESC, c.block DESC, c.idx DESC" if axis == "time"
-                 else "c.block DESC, c.idx DESC")
-        found = []
-        for stream_id, _, _ in self._streams(provider, wallet, token):
-            row = self.conn.execute(
-                f"SELECT {_CHANGE_COLUMNS} FROM changes c JOIN streams s ON s.id = "
-                f"c.stream_id WHERE c.stream_id = ? AND c.{column} <= ? AND c.{column} >= ? "
-                f"ORDER BY {order} LIMIT 1",
-                (stream_id, at, _LOW if low is None else low)).fetchone()
-            if row is not None:
-                found.append(self._change(row))
-        return found
+               low: int | None) -> list[Last]:
+        key = ("latest", provider, wallet.chain, wallet.address, token.chain, token.address,
+               axis)
+        plan: _Seeks | None = self._lists.get(key)
+        if plan is None:
+            plan = self._lists[key] = _Seeks(self._streams(provider, wallet, token), axis)
+        bound = _LOW if low is None else low
+        rows: list[Sequence[Any]] = []
+        for sql, ids in plan.parts:
+            rows += self.conn.execute(sql, [v for i in ids for v in (i, at, bound)])
+        if len(rows) > 1:  # in the streams' order, whatever order the plan gave
+            rows.sort(key=lambda row: plan.position[row[0]])
+        accounts = plan.accounts
+        return [Last(accounts[row[0]], int(row[1]), *row[2:]) for row in rows]
 
     def rows(self, provider: str, wallet: Wallet, token: Token, *, low: int | None,
              high: int) -> list[Row]:
@@ -413,6 +486,7 @@ class _Reader:
         high = max([at for _, at in last] + [hi for _, hi in first])
         seeks = (len(last) + len(first)) * len(streams)
         ids = [s for s, _, _ in streams]
+        accounts = {s: account for s, account, _ in streams}
         marks = ", ".join("?" for _ in ids)
         stored = self.conn.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM changes WHERE stream_id IN ({marks}) "
@@ -420,23 +494,16 @@ class _Reader:
             (*ids, low, high, seeks)).fetchone()
         if int(stored[0]) < seeks:  # fewer changes than seeks: read them all, in order
             return self.rows(provider, wallet, token, low=low, high=high)
-        found: dict[int, Row] = {}
-        conn = self.conn
-        columns = "id, time_us, block, idx, raw, decimals, txn, block_hash"
-        before = (f"SELECT {columns} FROM changes WHERE stream_id = ? AND time_us <= ? AND "
-                  "time_us >= ? ORDER BY time_us DESC, block DESC, idx DESC LIMIT 1")
-        after = (f"SELECT {columns} FROM changes WHERE stream_id = ? AND time_us >= ? AND "
-                 "time_us < ? ORDER BY time_us, block, idx LIMIT 1")
-        for stream_id, account, _ in streams:
-            picked = [conn.execute(before, (stream_id, at, _LOW if lo is None else lo))
-                      .fetchone() for lo, at in last]
-            picked += [conn.execute(after, (stream_id, lo, hi)).fetchone() for lo, hi in first]
-            for row in picked:
-                if row is not None and row[0] not in found:
-                    i, t, b, x, raw, d, txn, h = row
-                    found[int(i)] = Row(int(t), _optional_int(b), _optional_int(x), account,
-                                        int(raw), d, txn, h)
-        return sorted(found.values(), key=lambda row: row.order)
+        position = {stream_id: n for n, (stream_id, _, _) in enumerate(streams)}
+        found: dict[int, tuple[tuple[int, int, int, int, int], Row]] = {}
+        for sql, args in _near_statements(ids, last, first):
+            for i, stream_id, t, b, x, raw, d, txn, h in self.conn.execute(sql, args):
+                if i not in found:
+                    # the as-of order; equal positions keep the streams' order
+                    key = (t, -1 if b is None else b, -1 if x is None else x,
+                           position[stream_id], i)
+                    found[i] = (key, Row(t, b, x, accounts[stream_id], int(raw), d, txn, h))
+        return [row for _, row in sorted(found.values(), key=lambda item: item[0])]
 
     def place(self, provider: str, wallet: Wallet, block: int) -> tuple[int | None, int | None]:
         below: int | None = None
@@ -872,6 +939,49 @@ class _Writer:
         self._stored += cur.rowcount
 
 
+class _Snapshot(contextlib.AbstractContextManager["_Reader"]):
+    """One read transaction of :meth:`SQLiteStorage.read` (a class rather than a
+    generator: a look-up opens one per call)."""
+
+    __slots__ = ("conn", "lock", "storage")
+
+    def __init__(self, storage: SQLiteStorage) -> None:
+        self.storage = storage
+        self.lock = storage._lock if storage.memory else None
+
+    def __enter__(self) -> _Reader:
+        storage = self.storage
+        if self.lock is not None:
+            self.lock.acquire()
+        try:
+            conn = self.conn = storage._conn()
+            try:
+                conn.execute("BEGIN")
+                version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise ArchiveError(f"cannot read archive {storage.name}: {exc}") from exc
+        except BaseException:
+            if self.lock is not None:
+                self.lock.release()
+            raise
+        return _Reader(conn, storage._cache(conn, version))
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if kind is None:
+                self.conn.execute("COMMIT")
+                return
+            self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise ArchiveError(f"cannot read archive {self.storage.name}: {exc}") from exc
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+
+
 class SQLiteStorage:
     """The storage protocol over one SQLite file (or ``":memory:"``)."""
 
@@ -958,33 +1068,23 @@ class SQLiteStorage:
             else:
                 conn.execute("COMMIT")
 
-    @contextmanager
-    def read(self) -> Iterator[_Reader]:
+    def read(self) -> _Snapshot:
         """A consistent snapshot for several reads.
 
-        What the reads decode (tokens, provenance, per-wallet coverage, streams and
-        stored answers) is kept per connection for the next snapshot while the
-        database has not changed: ``PRAGMA data_version`` is read before and after the
-        snapshot starts, and the cache is used (and kept) only when both equal its
-        version, so no commit of any connection can fall between the cached state and
-        the snapshot; this connection's own writes drop its cache."""
-        with self._guard():
-            conn = self._conn()
-            try:
-                before = conn.execute("PRAGMA data_version").fetchone()[0]
-            except sqlite3.Error as exc:
-                raise ArchiveError(f"cannot read archive {self.name}: {exc}") from exc
-            with self._transaction("BEGIN", "read") as conn:
-                after = conn.execute("PRAGMA data_version").fetchone()[0]
-                yield _Reader(conn, self._cache(conn, int(before), int(after)))
+        What the reads decode (tokens, provenance, per-wallet coverage, streams,
+        stored answers, what the rules derive from them) is kept per connection for
+        the next snapshot while the database has not changed: ``PRAGMA data_version``,
+        read as the snapshot's first statement (it starts the read transaction), must
+        equal the version the cache was filled at. The version changes whenever
+        another connection commits and never returns to an earlier value, so no
+        commit can fall between the cached state and the snapshot; this connection's
+        own writes drop its cache."""
+        return _Snapshot(self)
 
-    def _cache(self, conn: sqlite3.Connection, before: int, after: int) -> _Cache | None:
-        if before != after:  # something was committed while the snapshot started
-            self._caches.pop(conn, None)
-            return None
+    def _cache(self, conn: sqlite3.Connection, version: int) -> _Cache:
         cache = self._caches.get(conn)
-        if cache is None or cache.version != after or cache.full():
-            cache = self._caches[conn] = _Cache(after)
+        if cache is None or cache.version != version or cache.full():
+            cache = self._caches[conn] = _Cache(version)
         return cache
 
     @contextmanager

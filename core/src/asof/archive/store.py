@@ -282,13 +282,10 @@ class Archive:
         who = _wallet(wallet)
         tok = resolve_token(who.chain, token)
         times = grid(parse_time(start, field="start"), parse_time(end, field="end"), every)
-        answers = self.lookup_series(who, tok, times)
-        return [
-            SeriesPoint(time=t, amount=None if a is None else a.amount,
-                        as_of=None if a is None else a.as_of,
-                        provider=None if a is None else a.provenance.provider)
-            for t, a in zip(times, answers, strict=True)
-        ]
+        if not times:
+            return []
+        with self.storage.read() as r:
+            return rules.series_points(r, who, tok, times)
 
     def lookup_series(self, wallet: Wallet, token: Token,
                       times: Sequence[datetime]) -> list[BalanceAt | None]:
