@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import attrs
 
@@ -36,11 +36,32 @@ from asof.records import (
     HoldingsPoint,
     LedgerEntry,
     Point,
+    Provenance,
     Token,
     Wallet,
 )
 
-__all__ = ["Filters", "Storage", "StorageReader", "StorageWriter", "StoredAnswer", "SyncRow"]
+__all__ = ["ChangeRow", "Filters", "Storage", "StorageReader", "StorageWriter", "StoredAnswer",
+           "SyncRow"]
+
+
+class ChangeRow(NamedTuple):
+    """One balance change in the form a backend stores it (many at a time, see
+    :meth:`StorageWriter.changes`): what :meth:`StorageWriter.change` stores of a
+    :class:`~asof.records.BalanceChange`, with the block time as microseconds."""
+
+    provider: str  #: the stream's provider
+    wallet: Wallet
+    token: Token
+    token_account: str | None
+    time_us: int | None
+    block: int | None
+    tx_index: int | None
+    transaction: str | None
+    block_hash: str | None
+    raw: int
+    decimals: int | None
+    provenance: Provenance
 
 
 @attrs.frozen(kw_only=True)
@@ -191,6 +212,11 @@ class StorageReader(Protocol):
         """Selected changes, by chain, wallet, then as-of order (provenance as stored)."""
         ...
 
+    def export_change_lines(self, filters: Filters) -> Iterator[str]:
+        """The JSONL lines (no newline) of :meth:`export_changes`, in its order: what
+        :func:`asof.wire.dumps_line` writes for each record, encoded from the rows."""
+        ...
+
     def export_ledger(self, filters: Filters) -> Iterator[LedgerEntry]:
         """Selected ledger entries, by chain, account, time and sequence."""
         ...
@@ -230,6 +256,10 @@ class StorageWriter(Protocol):
 
     def change(self, change: BalanceChange, provider: str | None = None) -> None:
         """Store a change once (by token account, position and transaction)."""
+        ...
+
+    def changes(self, rows: Sequence[ChangeRow]) -> None:
+        """Store many changes at once, each as :meth:`change` stores it, in order."""
         ...
 
     def ledger(self, entry: LedgerEntry, provider: str | None = None) -> None:

@@ -37,6 +37,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from asof.archive import pgschema
+from asof.archive.backend import ChangeRow
 from asof.archive.coverage import Coverage, to_us
 from asof.archive.sqlite import _Reader, _Writer
 from asof.errors import ArchiveError
@@ -198,6 +199,11 @@ class _PgWriter(_Writer):
              block.number, block.index, block.transaction, block.hash,
              str(change.balance.raw), change.balance.decimals,
              self._provenance_id(change.provenance)))
+        if len(self._changes) >= _BATCH:
+            self.flush()
+
+    def changes(self, rows: Sequence[ChangeRow]) -> None:
+        self._changes += self._change_tuples(rows)
         if len(self._changes) >= _BATCH:
             self.flush()
 

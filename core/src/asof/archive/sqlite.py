@@ -23,8 +23,9 @@ from typing import Any
 import attrs
 
 from asof.archive import schema
-from asof.archive.backend import Filters, StoredAnswer, SyncRow
+from asof.archive.backend import ChangeRow, Filters, StoredAnswer, SyncRow
 from asof.archive.coverage import Coverage, Span, from_us, merge_spans, to_us
+from asof.archive.lines import ChangeLineEncoder
 from asof.archive.series import Row
 from asof.blocktimes import BlockTime
 from asof.errors import ArchiveError
@@ -570,6 +571,24 @@ class _Reader:
                 "c.idx, c.id", args):
             yield self._change(row, archived=False)
 
+    def export_change_lines(self, filters: Filters) -> Iterator[str]:
+        where, args = _where(filters, chain="s.chain", wallet="s.wallet", time="c.time_us",
+                             provider="s.provider", token="s.token_id")
+        encoder = ChangeLineEncoder()
+        head, provenance, line = encoder.head, encoder.provenance, encoder.line
+        for (_, time_us, block, idx, txn, block_hash, raw, decimals, prov, chain, wallet,
+             token_id, account) in self.conn.execute(
+                f"SELECT {_CHANGE_COLUMNS} FROM changes c JOIN streams s ON "
+                f"s.id = c.stream_id{where} ORDER BY s.chain, s.wallet, c.time_us, c.block, "
+                "c.idx, c.id", args):
+            start = head((chain, wallet, token_id, account), f"{chain}:{wallet}",
+                         to_data(self._token(int(token_id))), account or None)
+            yield line(start, int(raw), decimals, block, block_hash, time_us, txn, idx,
+                       provenance(int(prov), self._export_provenance))
+
+    def _export_provenance(self, provenance_id: int) -> Any:
+        return to_data(self._prov(provenance_id, False))
+
     def export_ledger(self, filters: Filters) -> Iterator[LedgerEntry]:
         where, args = _where(filters, chain="chain", wallet="account", time="time_us")
         for row in self.conn.execute(
@@ -742,6 +761,33 @@ class _Writer:
              str(change.balance.raw), change.balance.decimals,
              self._provenance_id(change.provenance)))
         self._stored += cur.rowcount
+
+    def changes(self, rows: Sequence[ChangeRow]) -> None:
+        cur = self.conn.executemany(
+            "INSERT OR IGNORE INTO changes (stream_id, time_us, block, idx, txn, block_hash, "
+            "raw, decimals, provenance_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self._change_tuples(rows))
+        self._stored += cur.rowcount
+
+    def _change_tuples(self, rows: Sequence[ChangeRow]) -> list[tuple[Any, ...]]:
+        """The ``changes`` columns of ``rows``. Streams and provenance are looked up
+        once per distinct object in the batch (the rows keep them alive, so their ids
+        are unique while this runs)."""
+        streams: dict[tuple[str, int, int, str | None], int] = {}
+        provenance: dict[int, int] = {}
+        out = []
+        for row in rows:
+            key = (row.provider, id(row.wallet), id(row.token), row.token_account)
+            stream = streams.get(key)
+            if stream is None:
+                stream = streams[key] = self._stream_id(
+                    row.provider, row.wallet, self._token_id(row.token), row.token_account)
+            prov = provenance.get(id(row.provenance))
+            if prov is None:
+                prov = provenance[id(row.provenance)] = self._provenance_id(row.provenance)
+            out.append((stream, row.time_us, row.block, row.tx_index, row.transaction,
+                        row.block_hash, str(row.raw), row.decimals, prov))
+        return out
 
     def ledger(self, entry: LedgerEntry, provider: str | None = None) -> None:
         cur = self.conn.execute(
