@@ -27,24 +27,11 @@ from asof.exact import scale
 from asof.points import format_time
 from asof.records import Amount, BalanceChange, BlockRef, Provenance, Token, Wallet
 from asof.tokens import resolve_token
+from tests.core.test_wire_fast import CHANGE, _paths
 
 from .helpers import clock
 
-CHANGE = BalanceChange(
-    wallet=Wallet(chain="solana", address="GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz"),
-    token=resolve_token("solana", "USDC"), token_account="Acct1111111111111111111111111111",
-    balance=Amount(raw=123_456_789, decimals=6),
-    block=BlockRef(number=250_000_000, timestamp=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
-                   transaction="sig", index=3),
-    provenance=Provenance(provider="allium", source="POST /history",
-                          fetched_at=datetime(2025, 6, 1, tzinfo=UTC), caveats=("c",)))
-BASE: dict[str, Any] = json.loads(wire.dumps_line(CHANGE))
-
-
-def _paths(value: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    if isinstance(value, dict):
-        return [p for key, sub in value.items() for p in _paths(sub, (*prefix, key))]
-    return [prefix]
+BASE: dict[str, Any] = json.loads(wire.dumps_line(CHANGE))  # with its "kind"
 
 
 LEAVES = st.one_of(
@@ -85,15 +72,19 @@ def test_the_canonical_line_is_read_the_fast_way() -> None:
     _agree(line)
 
 
+def _parent(data: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    """The object holding the field at ``path`` (the whole line for ``()``)."""
+    for key in path:
+        data = data[key]
+    return data
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.sampled_from(_paths(BASE)), LEAVES)
 def test_a_changed_field_reads_alike_or_goes_the_generic_way(
         path: tuple[str, ...], value: Any) -> None:
     data = copy.deepcopy(BASE)
-    target = data
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
+    _parent(data, path[:-1])[path[-1]] = value
     _agree(json.dumps(data, default=str))
 
 
@@ -101,10 +92,7 @@ def test_a_changed_field_reads_alike_or_goes_the_generic_way(
 @given(st.sampled_from(_paths(BASE)))
 def test_a_missing_field_goes_the_generic_way(path: tuple[str, ...]) -> None:
     data = copy.deepcopy(BASE)
-    target = data
-    for key in path[:-1]:
-        target = target[key]
-    del target[path[-1]]
+    del _parent(data, path[:-1])[path[-1]]
     _agree(json.dumps(data))
     if path != ("balance", "value"):
         assert ChangeLines().row(json.dumps(data)) is None
@@ -115,11 +103,8 @@ def test_a_missing_field_goes_the_generic_way(path: tuple[str, ...]) -> None:
        st.text(min_size=1, max_size=6))
 def test_an_extra_key_goes_the_generic_way(where: tuple[str, ...], key: str) -> None:
     data = copy.deepcopy(BASE)
-    target = data
-    for part in where:
-        target = target[part]
-    assume(key not in target)
-    target[key] = 1
+    assume(key not in _parent(data, where))
+    _parent(data, where)[key] = 1
     assert ChangeLines().row(json.dumps(data)) is None
 
 

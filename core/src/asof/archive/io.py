@@ -23,7 +23,7 @@ import hashlib
 import io
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -304,24 +304,22 @@ def records(
     ``balance_at`` (all when empty), filtered by wallet, chain, token, provider and
     time range. Provenance is as stored (``archived`` as the source said)."""
     yield from cast("Iterator[Record]", _records(
-        archive, kinds, lines=False, wallet=wallet, chain=chain, token=token,
-        provider=provider, start=start, end=end))
+        archive, kinds, {"wallet": wallet, "chain": chain, "token": token,
+                         "provider": provider, "start": start, "end": end}, lines=False))
 
 
-def _records(
-    archive: Archive,
-    kinds: Iterable[str],
-    *,
-    lines: bool,
-    wallet: Wallet | str | None = None,
-    chain: str | None = None,
-    token: Token | str | None = None,
-    provider: str | None = None,
-    start: TimeLike | None = None,
-    end: TimeLike | None = None,
-) -> Iterator[Record | str]:
-    """:func:`records`; with ``lines``, balance changes come as their JSONL lines,
-    encoded straight from the stored rows."""
+_FILTERS = frozenset(("wallet", "chain", "token", "provider", "start", "end"))
+
+
+def _records(archive: Archive, kinds: Iterable[str], given: Mapping[str, Any], *,
+             lines: bool) -> Iterator[Record | str]:
+    """:func:`records` (``given``: its filters by name); with ``lines``, balance
+    changes come as their JSONL lines, encoded straight from the stored rows."""
+    stray = set(given) - _FILTERS
+    if stray:
+        raise TypeError(f"unknown export filter(s): {', '.join(sorted(stray))}")
+    wallet, chain, token, provider, start, end = (
+        given.get(name) for name in ("wallet", "chain", "token", "provider", "start", "end"))
     wanted = set(kinds) or set(EXPORT_KINDS)
     unknown = wanted - set(EXPORT_KINDS)
     if unknown:
@@ -380,7 +378,7 @@ def export(
             count += 1
         return count
     chunk: list[str] = []
-    for item in _records(archive, wanted, lines=True, **filters):
+    for item in _records(archive, wanted, filters, lines=True):
         chunk.append(item if isinstance(item, str) else dumps_record(item))
         if len(chunk) >= 1000:
             out.write("\n".join(chunk) + "\n")

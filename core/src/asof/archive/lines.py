@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from json.encoder import encode_basestring
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
@@ -33,6 +33,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_DAY = date(1970, 1, 1)
 _BIG = 14_000  # bits: Python reads no longer integer text (4,300 digits) either
 _CACHED = 10_000
+R = TypeVar("R")
 
 
 class _Token(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -118,6 +119,26 @@ def row_of(change: Any, provider: str | None = None) -> ChangeRow:
         provenance=change.provenance)
 
 
+def _token(t: _Token) -> Token:
+    return Token(chain=t.chain, address=t.address, standard=t.standard,
+                 decimals=t.decimals, symbol=t.symbol)
+
+
+def _provenance(p: _Provenance) -> Provenance:
+    return Provenance(provider=p.provider, derived=p.derived, archived=p.archived,
+                      source=p.source,
+                      fetched_at=None if p.fetched_at is None
+                      else _EPOCH + timedelta(microseconds=_time_us(p.fetched_at)),
+                      caveats=p.caveats)
+
+
+def _keep(cache: dict[Any, Any], key: Any, value: R) -> R:
+    """``value``, kept in ``cache`` under ``key`` while the cache is under its bound."""
+    if len(cache) < _CACHED:
+        cache[key] = value
+    return value
+
+
 class ChangeLines:
     """Decodes canonical balance-change lines into :class:`ChangeRow` (``None`` for
     any other line). One per import: it keeps the wallets, tokens and provenance it has
@@ -139,28 +160,12 @@ class ChangeLines:
             return None
 
     def _row(self, found: _Change) -> ChangeRow:
-        wallet = self._wallets.get(found.wallet)
-        if wallet is None:
-            wallet = Wallet.parse(found.wallet)
-            if len(self._wallets) < _CACHED:
-                self._wallets[found.wallet] = wallet
-        token = self._tokens.get(found.token)
-        if token is None:
-            t = found.token
-            token = Token(chain=t.chain, address=t.address, standard=t.standard,
-                          decimals=t.decimals, symbol=t.symbol)
-            if len(self._tokens) < _CACHED:
-                self._tokens[found.token] = token
-        prov = self._provenance.get(found.provenance)
-        if prov is None:
-            p = found.provenance
-            prov = Provenance(provider=p.provider, derived=p.derived, archived=p.archived,
-                              source=p.source,
-                              fetched_at=None if p.fetched_at is None
-                              else _EPOCH + timedelta(microseconds=_time_us(p.fetched_at)),
-                              caveats=p.caveats)
-            if len(self._provenance) < _CACHED:
-                self._provenance[found.provenance] = prov
+        wallet = self._wallets.get(found.wallet) or _keep(
+            self._wallets, found.wallet, Wallet.parse(found.wallet))
+        token = self._tokens.get(found.token) or _keep(
+            self._tokens, found.token, _token(found.token))
+        prov = self._provenance.get(found.provenance) or _keep(
+            self._provenance, found.provenance, _provenance(found.provenance))
         balance, block = found.balance, found.block
         decimals = _decimals(balance.decimals)
         if decimals is None:  # as BalanceChange does: the token's decimals
