@@ -170,13 +170,11 @@ class ChangeLines:
         decimals = _decimals(balance.decimals)
         if decimals is None:  # as BalanceChange does: the token's decimals
             decimals = token.decimals
-        return ChangeRow(
-            provider=prov.provider, wallet=wallet, token=token,
-            token_account=found.token_account,
-            time_us=None if block.timestamp is None else _time_us(block.timestamp),
-            block=block.number, tx_index=block.index, transaction=block.transaction,
-            block_hash=block.hash, raw=_raw(balance.raw), decimals=decimals,
-            provenance=prov)
+        stamp = block.timestamp
+        return ChangeRow(  # positional: the fields in their order
+            prov.provider, wallet, token, found.token_account,
+            None if stamp is None else _time_us(stamp), block.number, block.index,
+            block.transaction, block.hash, _raw(balance.raw), decimals, prov)
 
 
 def format_us(us: int, days: dict[int, str] | None = None) -> str:

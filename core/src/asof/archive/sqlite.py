@@ -775,18 +775,20 @@ class _Writer:
         are unique while this runs)."""
         streams: dict[tuple[str, int, int, str | None], int] = {}
         provenance: dict[int, int] = {}
-        out = []
-        for row in rows:
-            key = (row.provider, id(row.wallet), id(row.token), row.token_account)
+        out: list[tuple[Any, ...]] = []
+        append = out.append
+        for (provider, wallet, token, account, time_us, block, index, transaction,
+             block_hash, raw, decimals, source) in rows:
+            key = (provider, id(wallet), id(token), account)
             stream = streams.get(key)
             if stream is None:
                 stream = streams[key] = self._stream_id(
-                    row.provider, row.wallet, self._token_id(row.token), row.token_account)
-            prov = provenance.get(id(row.provenance))
+                    provider, wallet, self._token_id(token), account)
+            prov = provenance.get(id(source))
             if prov is None:
-                prov = provenance[id(row.provenance)] = self._provenance_id(row.provenance)
-            out.append((stream, row.time_us, row.block, row.tx_index, row.transaction,
-                        row.block_hash, str(row.raw), row.decimals, prov))
+                prov = provenance[id(source)] = self._provenance_id(source)
+            append((stream, time_us, block, index, transaction, block_hash, str(raw),
+                    decimals, prov))
         return out
 
     def ledger(self, entry: LedgerEntry, provider: str | None = None) -> None:
