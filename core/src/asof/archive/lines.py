@@ -109,14 +109,12 @@ def _decimals(value: int | None) -> int | None:
 
 def row_of(change: Any, provider: str | None = None) -> ChangeRow:
     """The storage form of a :class:`~asof.records.BalanceChange`."""
-    block = change.block
-    return ChangeRow(
-        provider=provider or change.provenance.provider, wallet=change.wallet,
-        token=change.token, token_account=change.token_account,
-        time_us=None if block.timestamp is None else to_us(block.timestamp),
-        block=block.number, tx_index=block.index, transaction=block.transaction,
-        block_hash=block.hash, raw=change.balance.raw, decimals=change.balance.decimals,
-        provenance=change.provenance)
+    block, balance = change.block, change.balance
+    return ChangeRow(  # positional: the fields in their order
+        provider or change.provenance.provider, change.wallet, change.token,
+        change.token_account, None if block.timestamp is None else to_us(block.timestamp),
+        block.number, block.index, block.transaction, block.hash, balance.raw,
+        balance.decimals, change.provenance)
 
 
 def _token(t: _Token) -> Token:

@@ -25,7 +25,7 @@ import attrs
 from asof.archive import schema
 from asof.archive.backend import ChangeRow, Filters, StoredAnswer, SyncRow
 from asof.archive.coverage import Coverage, Span, from_us, merge_spans, to_us
-from asof.archive.lines import ChangeLineEncoder
+from asof.archive.lines import ChangeLineEncoder, row_of
 from asof.archive.series import Row
 from asof.blocktimes import BlockTime
 from asof.errors import ArchiveError
@@ -62,6 +62,8 @@ _HOLDINGS_COLUMNS = ("provider, chain, wallet, min_liquidity, time_us, usd, brea
 _ANSWER_COLUMNS = ("a.chain, a.wallet, a.token_id, a.point_time_us, a.point_block, a.raw, "
                    "a.decimals, a.has_asof, a.asof_block, a.asof_hash, a.asof_time_us, "
                    "a.asof_txn, a.asof_idx, a.provenance_id, a.exact, a.fetched_us, a.echo")
+_INSERT_CHANGE = ("INSERT OR IGNORE INTO changes (stream_id, time_us, block, idx, txn, "
+                  "block_hash, raw, decimals, provenance_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _COVERAGE_COLUMNS = "capability, provider, chain, wallet, scope, axis, start_pos, end_pos, basis"
 
 
@@ -749,24 +751,12 @@ class _Writer:
 
     # -- records
     def change(self, change: BalanceChange, provider: str | None = None) -> None:
-        provider = provider or change.provenance.provider
-        stream = self._stream_id(provider, change.wallet, self._token_id(change.token),
-                                 change.token_account)
-        block = change.block
-        cur = self.conn.execute(
-            "INSERT OR IGNORE INTO changes (stream_id, time_us, block, idx, txn, block_hash, "
-            "raw, decimals, provenance_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (stream, None if block.timestamp is None else to_us(block.timestamp),
-             block.number, block.index, block.transaction, block.hash,
-             str(change.balance.raw), change.balance.decimals,
-             self._provenance_id(change.provenance)))
+        cur = self.conn.execute(_INSERT_CHANGE,
+                                self._change_tuples([row_of(change, provider)])[0])
         self._stored += cur.rowcount
 
     def changes(self, rows: Sequence[ChangeRow]) -> None:
-        cur = self.conn.executemany(
-            "INSERT OR IGNORE INTO changes (stream_id, time_us, block, idx, txn, block_hash, "
-            "raw, decimals, provenance_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            self._change_tuples(rows))
+        cur = self.conn.executemany(_INSERT_CHANGE, self._change_tuples(rows))
         self._stored += cur.rowcount
 
     def _change_tuples(self, rows: Sequence[ChangeRow]) -> list[tuple[Any, ...]]:

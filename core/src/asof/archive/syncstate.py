@@ -17,6 +17,7 @@ import attrs
 
 from asof.archive.backend import ChangeRow, StorageWriter, SyncRow
 from asof.archive.coverage import ALL, Coverage, from_us, holdings_scope, ledger_scope, to_us
+from asof.archive.lines import row_of
 from asof.queries import HistoryQuery
 from asof.records import (
     BalanceChange,
@@ -100,13 +101,9 @@ def record_page(w: StorageWriter, query: HistoryQuery, provider: str, page: Page
     changes: list[ChangeRow] = []
     for item in page.items:
         if type(item) is BalanceChange:  # the bulk of a history: one batch per page
-            block = item.block
-            stamp = None if block.timestamp is None else to_us(block.timestamp)
-            if stamp is not None and stamp <= cut:
-                changes.append(ChangeRow(
-                    provider, item.wallet, item.token, item.token_account, stamp,
-                    block.number, block.index, block.transaction, block.hash,
-                    item.balance.raw, item.balance.decimals, item.provenance))
+            found = row_of(item, provider)
+            if found.time_us is not None and found.time_us <= cut:
+                changes.append(found)
         else:
             _store_item(w, item, provider, query, cut)
     if changes:
