@@ -225,13 +225,14 @@ class ChangeLineEncoder:
         """Compact JSON of ``data``, as the line writes it."""
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
-    def head(self, key: tuple[Any, ...], wallet: str, token: Any,
+    def head(self, key: tuple[Any, ...], wallet: str, token: Callable[[], Any],
              account: str | None) -> str:
-        """The line up to the raw amount, for one stream (kept under ``key``)."""
+        """The line up to the raw amount, for one stream (kept under ``key``;
+        ``token`` gives the token's JSON data, called only when it is not kept)."""
         found = self._heads.get(key)
         if found is None:
             found = (f'{{"kind":"balance_change","wallet":{encode_basestring(wallet)},'
-                     f'"token":{self.fragment(token)},"token_account":{_text(account)},'
+                     f'"token":{self.fragment(token())},"token_account":{_text(account)},'
                      '"balance":{"raw":"')
             if len(self._heads) < _CACHED:
                 self._heads[key] = found

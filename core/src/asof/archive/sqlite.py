@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -584,9 +585,13 @@ class _Reader:
                 f"s.id = c.stream_id{where} ORDER BY s.chain, s.wallet, c.time_us, c.block, "
                 "c.idx, c.id", args):
             start = head((chain, wallet, token_id, account), f"{chain}:{wallet}",
-                         to_data(self._token(int(token_id))), account or None)
+                         partial(self._export_token, int(token_id)),
+                         account or None)
             yield line(start, int(raw), decimals, block, block_hash, time_us, txn, idx,
                        provenance(int(prov), self._export_provenance))
+
+    def _export_token(self, token_id: int) -> Any:
+        return to_data(self._token(token_id))
 
     def _export_provenance(self, provenance_id: int) -> Any:
         return to_data(self._prov(provenance_id, False))
