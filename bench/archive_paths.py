@@ -11,8 +11,8 @@
 
 Every asof answer is checked against the direct one: the import stores as many changes
 with the same sum of raw balances as the plain table holds, and every exported line
-carries the token account, time, block, index, transaction and raw balance of its row. Sizes: ``--changes`` (default
-100,000; the issue's figures are at 1,000,000).
+carries the token account, time, block, index, transaction and raw balance of its row.
+Sizes: ``--changes`` (default 100,000; the issue's figures are at 1,000,000).
 
 Run: ``python bench/archive_paths.py [--changes 100000]``
 """
