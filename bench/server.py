@@ -1,13 +1,24 @@
-"""A local HTTP server for the benchmarks: answers a Helius-shaped balance-at.
+"""A local HTTP server for the benchmarks: a Helius-shaped balance-at and an
+Allium-shaped balances history.
 
 An asyncio server on 127.0.0.1 speaking just enough HTTP/1.1 (keep-alive,
-``Content-Length``) to answer ``GET /v1/wallet/{wallet}/balance-at?mint=M&time=T``
-the way Helius documents it. The answer's ``asOf`` is the requested time itself, so
-every stored answer vouches for its own moment only and each new question goes to the
-server. Any other path gets a 404. Benchmarks run it in a separate process
-(:func:`start`) so it does not share the client's event loop.
+``Content-Length``) to answer
 
-Run alone: ``python bench/server.py`` prints the port, then serves until killed.
+- ``GET /v1/wallet/{wallet}/balance-at?mint=M&time=T`` the way Helius documents it.
+  The answer's ``asOf`` is the requested time itself, so every stored answer vouches
+  for its own moment only and each new question goes to the server;
+- ``POST /api/v1/developer/wallet/balances/history?limit=L&cursor=C`` the way Allium
+  documents it: the balance changes with a time in the body's
+  ``[start_timestamp, end_timestamp)``, newest first, ``limit`` per page, the next
+  offset as ``cursor``. The history is made up: ``--history N`` changes of the first
+  wallet asked, USDC over two token accounts, evenly spread over 2024
+  (:func:`history_item`), computed per page (nothing is held).
+
+Any other path gets a 404. Benchmarks run it in a separate process (:func:`start`) so
+it does not share the client's event loop.
+
+Run alone: ``python bench/server.py [--history N]`` prints the port, then serves until
+killed.
 """
 
 from __future__ import annotations
@@ -18,9 +29,55 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 _USDC = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
+HISTORY_PATH = "/api/v1/developer/wallet/balances/history"
+#: The made-up history spans 2024 (one change every ``YEAR / count`` seconds).
+HISTORY_START = datetime(2024, 1, 1, tzinfo=UTC)
+HISTORY_END = datetime(2025, 1, 1, tzinfo=UTC)
+_ACCOUNTS = ("BenchAccountA111111111111111111111111111111",
+             "BenchAccountB111111111111111111111111111111")
+_SECONDS = int((HISTORY_END - HISTORY_START).total_seconds())
+
+
+def history_item(n: int, count: int, address: str) -> dict[str, object]:
+    """The ``n``-th change (0 is the oldest) of a made-up history of ``count``."""
+    second = n * _SECONDS // count
+    moment = HISTORY_START + timedelta(seconds=second)
+    slot = 250_000_000 + 2 * second + n % 2
+    return {"address": address, "chain": "solana", "block_hash": f"hash{slot}",
+            "block_slot": slot, "block_timestamp": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "raw_balance": 1_000_000 + (n * 7919) % 10**9,
+            "token": {"address": _USDC, "chain": "solana", "type": "sol_spl",
+                      "decimals": 6},
+            "token_account": _ACCOUNTS[n % 2], "txn_id": f"bench-{n}",
+            "txn_index": n % 5}
+
+
+def _index(moment: str, count: int) -> int:
+    """The first change at or after ``moment`` (an ISO 8601 time)."""
+    at = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    second = int((at - HISTORY_START).total_seconds())
+    second = min(max(second, 0), _SECONDS)
+    return min(count, -(-second * count // _SECONDS))
+
+
+def history_page(path: str, content: bytes, count: int) -> tuple[int, bytes]:
+    """The status and body of one balances-history request."""
+    query = {k: v[0] for k, v in parse_qs(urlsplit(path).query).items()}
+    body = json.loads(content)
+    address = body["addresses"][0]["address"]
+    low, high = _index(body["start_timestamp"], count), _index(body["end_timestamp"], count)
+    limit = int(query.get("limit", "1000"))
+    offset = int(query.get("cursor", "0"))
+    first = high - 1 - offset
+    last = max(low, first - limit + 1)
+    items = [history_item(n, count, address) for n in range(first, last - 1, -1)]
+    cursor = str(offset + limit) if last > low else None
+    return 200, json.dumps({"items": items, "cursor": cursor},
+                           separators=(",", ":")).encode()
 
 
 def answer(path: str) -> tuple[int, bytes]:
@@ -41,6 +98,9 @@ def answer(path: str) -> tuple[int, bytes]:
     return 200, json.dumps(body, separators=(",", ":")).encode()
 
 
+_HISTORY = [100_000]
+
+
 async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
         while True:
@@ -51,9 +111,11 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             for header in head.split(b"\r\n")[1:]:
                 if header.lower().startswith(b"content-length:"):
                     length = int(header.split(b":", 1)[1])
-            if length:
-                await reader.readexactly(length)
-            status, body = answer(path)
+            content = await reader.readexactly(length) if length else b""
+            if path.startswith(HISTORY_PATH):
+                status, body = history_page(path, content, _HISTORY[0])
+            else:
+                status, body = answer(path)
             reason = b"OK" if status == 200 else b"Not Found"
             writer.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
                          b"content-length: %d\r\n\r\n%s" % (status, reason, len(body), body))
@@ -75,9 +137,10 @@ async def _main() -> None:
 class Server:
     """The server running in a child process; ``url`` is its base URL."""
 
-    def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, os.path.abspath(__file__)],
-                                        stdout=subprocess.PIPE, text=True)
+    def __init__(self, history: int = 100_000) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--history", str(history)],
+            stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         self.port = int(self.process.stdout.readline())
         self.url = f"http://127.0.0.1:{self.port}"
@@ -94,11 +157,14 @@ class Server:
         self.stop()
 
 
-def start() -> Server:
-    """Start the server in a child process."""
-    return Server()
+def start(history: int = 100_000) -> Server:
+    """Start the server in a child process (``history``: changes in the made-up
+    balances history)."""
+    return Server(history)
 
 
 if __name__ == "__main__":
+    if "--history" in sys.argv:
+        _HISTORY[0] = int(sys.argv[sys.argv.index("--history") + 1])
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main())

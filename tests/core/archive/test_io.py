@@ -6,13 +6,24 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 
 from asof import wire
-from asof.archive import Archive
-from asof.archive.io import ImportRecordError, export, import_file, import_stream, seed
+from asof.archive import Archive, Coverage
+from asof.archive.io import (
+    ImportRecordError,
+    dumps_record,
+    export,
+    import_file,
+    import_stream,
+    seed,
+)
 from asof.errors import InputError
 from asof.records import BalanceChange, Capability
 
@@ -174,3 +185,83 @@ def test_seed_is_imported_once_per_file_content(tmp_path: Path) -> None:
         path.write_text(lines(change(at(3), 10), change(at(4), 11)))
         assert seed(archive, path).records == 2
         assert archive.info().counts["changes"] == 2
+
+
+def _many(count: int, start: int = 0) -> list[BalanceChange]:
+    """``count`` changes a minute apart over two token accounts (and distinct
+    provenance every 100), in order."""
+    base = at(2)
+    found = []
+    for n in range(start, start + count):
+        record = change(base + timedelta(minutes=n), n * 7 + 1,
+                        account=("A" if n % 2 else "B") + "ccount" + "1" * 26)
+        if n % 100 == 0:
+            record = attrs.evolve(record, provenance=attrs.evolve(
+                record.provenance, caveats=(f"batch {n}",),
+                fetched_at=datetime(2025, 5, 1, tzinfo=UTC) + timedelta(seconds=n)))
+        found.append(record)
+    return found
+
+
+def test_a_bulk_import_stores_what_the_record_path_stores(archive: Archive,
+                                                          tmp_path: Path) -> None:
+    # More lines than one batch, with other kinds and blank lines in between: every
+    # record lands, in order, and the export is the same text as the record path's.
+    records: list[Any] = _many(6000)
+    records[10:10] = [entry(at(3), "1.5", "2.5")]
+    records[5500:5500] = [answer(at(2), 9, at(1))]
+    text = lines(*records[:3000]) + "\n" + lines(*records[3000:])
+    result = import_stream(archive, io.StringIO(text), complete=(None, at(31)))
+    assert (result.records, result.stored) == (6002, 6002)
+    # The declared range covers the wallet of the fast-read lines and the ledger's.
+    assert {(c.capability, c.provider, c.wallet) for c in archive.coverage()} == {
+        (Capability.BALANCE_HISTORY, "hist", WALLET),
+        (Capability.ACCOUNT_LEDGER, "ledger", records[10].account)}
+    kinds = ["balance_change", "ledger_entry", "balance_at"]
+    with Archive(tmp_path / "by-records.sqlite", clock=clock()) as plain:
+        plain.add(records)
+        assert list(archive.records(kinds=kinds)) == list(plain.records(kinds=kinds))
+        ours, theirs = io.StringIO(), io.StringIO()
+        export(archive, ours)
+        export(plain, theirs)
+        assert ours.getvalue().endswith(theirs.getvalue())
+        assert theirs.getvalue() == "".join(
+            (wire.dumps_line(r) if not isinstance(r, Coverage) else dumps_record(r)) + "\n"
+            for r in plain.records())
+    # A second import of the same lines stores no change again (the answer is
+    # replaced, and counted, as answers always are).
+    again = import_stream(archive, io.StringIO(text))
+    assert (again.records, again.stored) == (6002, 1)
+    assert archive.info().counts["changes"] == 6000
+    found = archive.lookup_balance(balance_query(at(2) + timedelta(minutes=5999)))
+    assert found is not None
+    assert found.amount.raw == (5999 * 7 + 1) + (5998 * 7 + 1)
+
+
+def test_a_bad_line_after_many_good_ones_stores_nothing(archive: Archive) -> None:
+    good = lines(*_many(5200))
+    data = json.loads(wire.dumps_line(_many(1, 5200)[0]))
+    data["block"]["timestamp"] = "2025-03-02T00:00:00"  # no offset
+    text = good + json.dumps(data) + "\n" + lines(*_many(3, 5201))
+    with pytest.raises(ImportRecordError) as caught:
+        import_stream(archive, io.StringIO(text), source="big.jsonl")
+    assert caught.value.line == 5201
+    assert caught.value.field == "block.timestamp"
+    assert "big.jsonl line 5201" in str(caught.value)
+    assert archive.info().counts["changes"] == 0
+
+
+def test_export_round_trips_through_import_with_provenance(archive: Archive,
+                                                           tmp_path: Path) -> None:
+    echoed = attrs.evolve(change(at(9), 3), provenance=attrs.evolve(
+        change(at(9), 3).provenance, echo={"page": 2, "limit": Decimal("1.5")}))
+    archive.add([*_many(300), echoed, change(at(10), 4, token=SOL, account=None)])
+    out = io.StringIO()
+    assert export(archive, out, kinds=["balance_change"]) == 302
+    with Archive(tmp_path / "moved.sqlite", clock=clock()) as moved:
+        import_stream(moved, io.StringIO(out.getvalue()))
+        assert list(moved.records(kinds=["balance_change"])) == list(
+            archive.records(kinds=["balance_change"]))
+        again = io.StringIO()
+        export(moved, again, kinds=["balance_change"])
+        assert again.getvalue() == out.getvalue()

@@ -37,14 +37,34 @@ from asof.records import (
     HoldingsPoint,
     LedgerEntry,
     Point,
+    Provenance,
     Token,
     Wallet,
 )
 
 _T = TypeVar("_T")
 
-__all__ = ["Filters", "Last", "Storage", "StorageReader", "StorageWriter", "StoredAnswer",
-           "SyncRow"]
+__all__ = ["ChangeRow", "Filters", "Last", "Storage", "StorageReader", "StorageWriter",
+           "StoredAnswer", "SyncRow"]
+
+
+class ChangeRow(NamedTuple):
+    """One balance change in the form a backend stores it (many at a time, see
+    :meth:`StorageWriter.changes`): what :meth:`StorageWriter.change` stores of a
+    :class:`~asof.records.BalanceChange`, with the block time as microseconds."""
+
+    provider: str  #: the stream's provider
+    wallet: Wallet
+    token: Token
+    token_account: str | None
+    time_us: int | None
+    block: int | None
+    tx_index: int | None
+    transaction: str | None
+    block_hash: str | None
+    raw: int
+    decimals: int | None
+    provenance: Provenance
 
 
 class Last(NamedTuple):
@@ -236,6 +256,11 @@ class StorageReader(Protocol):
         """Selected changes, by chain, wallet, then as-of order (provenance as stored)."""
         ...
 
+    def export_change_lines(self, filters: Filters) -> Iterator[str]:
+        """The JSONL lines (no newline) of :meth:`export_changes`, in its order: what
+        :func:`asof.wire.dumps_line` writes for each record, encoded from the rows."""
+        ...
+
     def export_ledger(self, filters: Filters) -> Iterator[LedgerEntry]:
         """Selected ledger entries, by chain, account, time and sequence."""
         ...
@@ -275,6 +300,10 @@ class StorageWriter(Protocol):
 
     def change(self, change: BalanceChange, provider: str | None = None) -> None:
         """Store a change once (by token account, position and transaction)."""
+        ...
+
+    def changes(self, rows: Sequence[ChangeRow]) -> None:
+        """Store many changes at once, each as :meth:`change` stores it, in order."""
         ...
 
     def ledger(self, entry: LedgerEntry, provider: str | None = None) -> None:

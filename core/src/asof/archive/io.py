@@ -23,17 +23,18 @@ import hashlib
 import io
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import attrs
 
 from asof import wire
-from asof.archive.backend import Filters
+from asof.archive.backend import ChangeRow, Filters
 from asof.archive.coverage import ALL, Coverage, to_us
+from asof.archive.lines import ChangeLines
 from asof.archive.store import Archive, Record
 from asof.chains import resolve_chain
 from asof.errors import AsofError, InputError
@@ -137,6 +138,43 @@ def read_records(stream: TextIO, *, fmt: str = "jsonl", source: str = "input",
             raise ImportRecordError(source, number, exc) from None
 
 
+_BATCH = 5000
+
+
+def _import_records(stream: TextIO, fmt: str, source: str,
+                    store_rows: Callable[[Sequence[ChangeRow]], None]) -> Iterator[Record]:
+    """The records of an import stream, but canonical balance-change lines (the bulk
+    of a history export) go to ``store_rows`` in batches, decoded straight into rows
+    (:class:`~asof.archive.lines.ChangeLines`); any other line is read the generic way,
+    in order (pending rows are stored first), and a bad one raises
+    :class:`ImportRecordError` naming the line and the field."""
+    if fmt == "csv":
+        yield from read_records(stream, fmt=fmt, source=source)
+        return
+    lines = ChangeLines()
+    decode = lines.row
+    pending: list[ChangeRow] = []
+    for number, text in enumerate(stream, start=1):
+        row = decode(text)
+        if row is not None:
+            pending.append(row)
+            if len(pending) >= _BATCH:
+                store_rows(pending)
+                pending = []
+            continue
+        if not text.strip():
+            continue
+        if pending:
+            store_rows(pending)
+            pending = []
+        try:
+            yield _json_line(text)
+        except AsofError as exc:
+            raise ImportRecordError(source, number, exc) from None
+    if pending:
+        store_rows(pending)
+
+
 def import_stream(
     archive: Archive,
     stream: TextIO,
@@ -153,8 +191,18 @@ def import_stream(
     """
     count = 0
     seen: set[tuple[Capability, str, Any]] = set()
+    rows = 0
+
+    def store_rows(batch: Sequence[ChangeRow]) -> None:
+        nonlocal rows
+        store.changes(batch)
+        rows += len(batch)
+        if complete is not None:
+            seen.update({(Capability.BALANCE_HISTORY, row.provider, row.wallet)
+                         for row in batch})
+
     with archive.batch() as store:
-        for record in read_records(stream, fmt=fmt, source=source):
+        for record in _import_records(stream, fmt, source, store_rows):
             store(record)
             count += 1
             if isinstance(record, BalanceChange):
@@ -163,6 +211,7 @@ def import_stream(
             elif isinstance(record, LedgerEntry):
                 seen.add((Capability.ACCOUNT_LEDGER, record.provenance.provider,
                           record.account))
+        count += rows
         if complete is not None:
             start, end = complete
             for capability, provider, wallet in sorted(seen, key=str):
@@ -254,6 +303,23 @@ def records(
     ``coverage``, ``balance_change``, ``ledger_entry``, ``holdings_point``,
     ``balance_at`` (all when empty), filtered by wallet, chain, token, provider and
     time range. Provenance is as stored (``archived`` as the source said)."""
+    yield from cast("Iterator[Record]", _records(
+        archive, kinds, {"wallet": wallet, "chain": chain, "token": token,
+                         "provider": provider, "start": start, "end": end}, lines=False))
+
+
+_FILTERS = frozenset(("wallet", "chain", "token", "provider", "start", "end"))
+
+
+def _records(archive: Archive, kinds: Iterable[str], given: Mapping[str, Any], *,
+             lines: bool) -> Iterator[Record | str]:
+    """:func:`records` (``given``: its filters by name); with ``lines``, balance
+    changes come as their JSONL lines, encoded straight from the stored rows."""
+    stray = set(given) - _FILTERS
+    if stray:
+        raise TypeError(f"unknown export filter(s): {', '.join(sorted(stray))}")
+    wallet, chain, token, provider, start, end = (
+        given.get(name) for name in ("wallet", "chain", "token", "provider", "start", "end"))
     wanted = set(kinds) or set(EXPORT_KINDS)
     unknown = wanted - set(EXPORT_KINDS)
     if unknown:
@@ -280,7 +346,8 @@ def records(
                         provider is None or cov.provider == provider):
                     yield cov
         if "balance_change" in wanted:
-            yield from r.export_changes(filters)
+            yield from (r.export_change_lines(filters) if lines
+                        else r.export_changes(filters))
         if "ledger_entry" in wanted and tok is None:
             yield from r.export_ledger(filters)
         if "holdings_point" in wanted and tok is None:
@@ -310,7 +377,14 @@ def export(
             writer.writerow(_csv_row(record))
             count += 1
         return count
-    for record in records(archive, kinds=wanted, **filters):
-        out.write(dumps_record(record) + "\n")
-        count += 1
+    chunk: list[str] = []
+    for item in _records(archive, wanted, filters, lines=True):
+        chunk.append(item if isinstance(item, str) else dumps_record(item))
+        if len(chunk) >= 1000:
+            out.write("\n".join(chunk) + "\n")
+            count += len(chunk)
+            chunk = []
+    if chunk:
+        out.write("\n".join(chunk) + "\n")
+        count += len(chunk)
     return count

@@ -37,7 +37,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from asof.archive import pgschema
+from asof.archive.backend import ChangeRow
 from asof.archive.coverage import Coverage, to_us
+from asof.archive.lines import row_of
 from asof.archive.sqlite import _Reader, _Writer
 from asof.errors import ArchiveError
 from asof.records import BalanceChange, Provenance, Token, Wallet
@@ -189,15 +191,10 @@ class _PgWriter(_Writer):
             self._stored += max(cur.rowcount, 0)
 
     def change(self, change: BalanceChange, provider: str | None = None) -> None:
-        provider = provider or change.provenance.provider
-        stream = self._stream_id(provider, change.wallet, self._token_id(change.token),
-                                 change.token_account)
-        block = change.block
-        self._changes.append(
-            (stream, None if block.timestamp is None else to_us(block.timestamp),
-             block.number, block.index, block.transaction, block.hash,
-             str(change.balance.raw), change.balance.decimals,
-             self._provenance_id(change.provenance)))
+        self.changes([row_of(change, provider)])
+
+    def changes(self, rows: Sequence[ChangeRow]) -> None:
+        self._changes += self._change_tuples(rows)
         if len(self._changes) >= _BATCH:
             self.flush()
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -25,8 +26,9 @@ from typing import Any, TypeVar
 import attrs
 
 from asof.archive import schema
-from asof.archive.backend import Filters, Last, StoredAnswer, SyncRow
+from asof.archive.backend import ChangeRow, Filters, Last, StoredAnswer, SyncRow
 from asof.archive.coverage import Coverage, Span, from_us, merge_spans, to_us
+from asof.archive.lines import ChangeLineEncoder, row_of
 from asof.archive.series import Row
 from asof.blocktimes import BlockTime
 from asof.errors import ArchiveError
@@ -64,6 +66,8 @@ _HOLDINGS_COLUMNS = ("provider, chain, wallet, min_liquidity, time_us, usd, brea
 _ANSWER_COLUMNS = ("a.chain, a.wallet, a.token_id, a.point_time_us, a.point_block, a.raw, "
                    "a.decimals, a.has_asof, a.asof_block, a.asof_hash, a.asof_time_us, "
                    "a.asof_txn, a.asof_idx, a.provenance_id, a.exact, a.fetched_us, a.echo")
+_INSERT_CHANGE = ("INSERT OR IGNORE INTO changes (stream_id, time_us, block, idx, txn, "
+                  "block_hash, raw, decimals, provenance_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _COVERAGE_COLUMNS = "capability, provider, chain, wallet, scope, axis, start_pos, end_pos, basis"
 
 
@@ -637,6 +641,28 @@ class _Reader:
                 "c.idx, c.id", args):
             yield self._change(row, archived=False)
 
+    def export_change_lines(self, filters: Filters) -> Iterator[str]:
+        where, args = _where(filters, chain="s.chain", wallet="s.wallet", time="c.time_us",
+                             provider="s.provider", token="s.token_id")
+        encoder = ChangeLineEncoder()
+        head, provenance, line = encoder.head, encoder.provenance, encoder.line
+        for (_, time_us, block, idx, txn, block_hash, raw, decimals, prov, chain, wallet,
+             token_id, account) in self.conn.execute(
+                f"SELECT {_CHANGE_COLUMNS} FROM changes c JOIN streams s ON "
+                f"s.id = c.stream_id{where} ORDER BY s.chain, s.wallet, c.time_us, c.block, "
+                "c.idx, c.id", args):
+            start = head((chain, wallet, token_id, account), f"{chain}:{wallet}",
+                         partial(self._export_token, int(token_id)),
+                         account or None)
+            yield line(start, int(raw), decimals, block, block_hash, time_us, txn, idx,
+                       provenance(int(prov), self._export_provenance))
+
+    def _export_token(self, token_id: int) -> Any:
+        return to_data(self._token(token_id))
+
+    def _export_provenance(self, provenance_id: int) -> Any:
+        return to_data(self._prov(provenance_id, False))
+
     def export_ledger(self, filters: Filters) -> Iterator[LedgerEntry]:
         where, args = _where(filters, chain="chain", wallet="account", time="time_us")
         for row in self.conn.execute(
@@ -797,18 +823,35 @@ class _Writer:
 
     # -- records
     def change(self, change: BalanceChange, provider: str | None = None) -> None:
-        provider = provider or change.provenance.provider
-        stream = self._stream_id(provider, change.wallet, self._token_id(change.token),
-                                 change.token_account)
-        block = change.block
-        cur = self.conn.execute(
-            "INSERT OR IGNORE INTO changes (stream_id, time_us, block, idx, txn, block_hash, "
-            "raw, decimals, provenance_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (stream, None if block.timestamp is None else to_us(block.timestamp),
-             block.number, block.index, block.transaction, block.hash,
-             str(change.balance.raw), change.balance.decimals,
-             self._provenance_id(change.provenance)))
+        cur = self.conn.execute(_INSERT_CHANGE,
+                                self._change_tuples([row_of(change, provider)])[0])
         self._stored += cur.rowcount
+
+    def changes(self, rows: Sequence[ChangeRow]) -> None:
+        cur = self.conn.executemany(_INSERT_CHANGE, self._change_tuples(rows))
+        self._stored += cur.rowcount
+
+    def _change_tuples(self, rows: Sequence[ChangeRow]) -> list[tuple[Any, ...]]:
+        """The ``changes`` columns of ``rows``. Streams and provenance are looked up
+        once per distinct object in the batch (the rows keep them alive, so their ids
+        are unique while this runs)."""
+        streams: dict[tuple[str, int, int, str | None], int] = {}
+        provenance: dict[int, int] = {}
+        out: list[tuple[Any, ...]] = []
+        append = out.append
+        for (provider, wallet, token, account, time_us, block, index, transaction,
+             block_hash, raw, decimals, source) in rows:
+            key = (provider, id(wallet), id(token), account)
+            stream = streams.get(key)
+            if stream is None:
+                stream = streams[key] = self._stream_id(
+                    provider, wallet, self._token_id(token), account)
+            prov = provenance.get(id(source))
+            if prov is None:
+                prov = provenance[id(source)] = self._provenance_id(source)
+            append((stream, time_us, block, index, transaction, block_hash, str(raw),
+                    decimals, prov))
+        return out
 
     def ledger(self, entry: LedgerEntry, provider: str | None = None) -> None:
         cur = self.conn.execute(

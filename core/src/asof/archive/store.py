@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from asof.archive import rules, syncstate
-from asof.archive.backend import Storage, StorageReader, StorageWriter
+from asof.archive.backend import ChangeRow, Storage, StorageReader, StorageWriter
 from asof.archive.blocktimes import ArchiveBlockTimes
 from asof.archive.coverage import ALL, Coverage, Span, merge_spans, to_us
 from asof.archive.finality import Finality
@@ -81,6 +81,10 @@ class BatchWriter:
     def __call__(self, record: Record) -> None:
         """Store one record."""
         self._archive._add_record(self._writer, record)
+
+    def changes(self, rows: Sequence[ChangeRow]) -> None:
+        """Store many balance changes in storage form (trusted, as records are)."""
+        self._writer.changes(rows)
 
     @property
     def stored(self) -> int:

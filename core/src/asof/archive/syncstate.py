@@ -15,8 +15,9 @@ from typing import Any
 
 import attrs
 
-from asof.archive.backend import StorageWriter, SyncRow
+from asof.archive.backend import ChangeRow, StorageWriter, SyncRow
 from asof.archive.coverage import ALL, Coverage, from_us, holdings_scope, ledger_scope, to_us
+from asof.archive.lines import row_of
 from asof.queries import HistoryQuery
 from asof.records import (
     BalanceChange,
@@ -97,8 +98,16 @@ def record_page(w: StorageWriter, query: HistoryQuery, provider: str, page: Page
                 scope: HistoryScope | None) -> None:
     """Store the final items of one page (at or before ``cut``) and move the fetch's
     state on. ``cursor`` ``None`` (the first page) starts the fetch afresh."""
+    changes: list[ChangeRow] = []
     for item in page.items:
-        _store_item(w, item, provider, query, cut)
+        if type(item) is BalanceChange:  # the bulk of a history: one batch per page
+            found = row_of(item, provider)
+            if found.time_us is not None and found.time_us <= cut:
+                changes.append(found)
+        else:
+            _store_item(w, item, provider, query, cut)
+    if changes:
+        w.changes(changes)
     key = query_key(query)
     row = w.sync(key)
     fresh = cursor is None or row is None or row.provider != provider

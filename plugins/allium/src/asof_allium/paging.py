@@ -177,6 +177,11 @@ async def merge_page(
             continue
         if not buffers:
             break
+        if len(buffers) == 1:  # one live batch: its items, in order, up to its end
+            ((_, buffer),) = buffers.items()
+            out.extend(buffer.items[buffer.position:])
+            buffer.position = len(buffer.items)
+            continue
         chosen = max(buffers, key=lambda i: (key(buffers[i].items[buffers[i].position]), -i))
         buffer = buffers[chosen]
         out.append(buffer.items[buffer.position])

@@ -161,36 +161,121 @@ def _optional_str(item: Field, key: str) -> str | None:
     return None if found is None else found.optional_str()
 
 
+def _balance_change(item: Field, chain: str, batch: Sequence[Wallet],
+                    provenance: Provenance) -> BalanceChange:
+    """One balances-history item, read strictly (errors name the field's path)."""
+    item.mapping()
+    wallet = _wallet(item, chain, batch)
+    token = _token(item["token"], wallet.chain)
+    raw = item["raw_balance"].as_int()
+    number = item.get("block_slot") or item.get("block_number")
+    block = BlockRef(
+        number=None if number is None else number.as_int(),
+        hash=_optional_str(item, "block_hash"),
+        timestamp=_time(item["block_timestamp"]),
+        transaction=_optional_str(item, "txn_id"),
+        index=_optional_int(item, "txn_index"),
+    )
+    return BalanceChange(
+        wallet=wallet,
+        token=token,
+        token_account=_optional_str(item, "token_account"),
+        balance=Amount(raw=raw, decimals=token.decimals),
+        block=block,
+        provenance=provenance,
+    )
+
+
+def _plain_text(value: Any) -> str | None:
+    """What ``_optional_str`` reads from a plain value (a ``TypeError`` for anything
+    else)."""
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise TypeError("not text")
+    return value if value.strip() else None
+
+
+def _plain_int(value: Any) -> int | None:
+    if value is None or type(value) is int:
+        return value
+    raise TypeError("not a plain integer")
+
+
+class _Page:
+    """Reads the items of one page the quick way where their values are plain JSON
+    (exact ints, text), with each distinct wallet and token read strictly once;
+    anything else is read by :func:`_balance_change`, which gives the same record or
+    the error naming the field."""
+
+    def __init__(self, chain: str, batch: Sequence[Wallet], provenance: Provenance) -> None:
+        self.chain = chain
+        self.batch = batch
+        self.provenance = provenance
+        self.wallets: dict[tuple[Any, ...], Wallet] = {}
+        self.tokens: dict[tuple[Any, ...], Token] = {}
+
+    def change(self, item: Field) -> BalanceChange:
+        value = item.value
+        if type(value) is dict:
+            try:
+                return self._quick(item, value)
+            except (TypeError, KeyError, InputError):
+                pass  # the strict reading below says what is wrong
+        return _balance_change(item, self.chain, self.batch, self.provenance)
+
+    def _quick(self, item: Field, value: dict[str, Any]) -> BalanceChange:
+        # Cache keys are the raw values the strict readers look at. A value that reads
+        # successfully equals only values that read the same (text equals text, an
+        # integral Decimal its int), except a boolean, which equals 0 or 1 but is no
+        # integer: decimals are checked for it. An unhashable value is a TypeError.
+        key = (value.get("address"), value.get("chain"))
+        wallet = self.wallets.get(key)
+        if wallet is None:
+            wallet = self.wallets[key] = _wallet(item, self.chain, self.batch)
+        raw_token = value["token"]
+        if type(raw_token) is not dict:
+            raise TypeError("token")
+        info = raw_token.get("info")
+        decimals = raw_token.get("decimals")
+        if type(decimals) is bool:
+            raise TypeError("decimals")
+        tkey = (wallet.chain, raw_token.get("chain"), raw_token.get("type"),
+                raw_token.get("type_"), decimals, raw_token.get("address"),
+                info.get("symbol") if isinstance(info, dict) else None)
+        token = self.tokens.get(tkey)
+        if token is None:
+            token = self.tokens[tkey] = _token(item["token"], wallet.chain)
+        raw = value["raw_balance"]
+        if type(raw) is not int:
+            raise TypeError("raw_balance")
+        number = value.get("block_slot")
+        if number is None:
+            number = value.get("block_number")
+        stamp = value["block_timestamp"]
+        if type(stamp) is not str:
+            raise TypeError("block_timestamp")
+        return BalanceChange(
+            wallet=wallet,
+            token=token,
+            token_account=_plain_text(value.get("token_account")),
+            balance=Amount(raw=raw, decimals=token.decimals),
+            block=BlockRef(number=_plain_int(number),
+                           hash=_plain_text(value.get("block_hash")),
+                           timestamp=parse_time(stamp),
+                           transaction=_plain_text(value.get("txn_id")),
+                           index=_plain_int(value.get("txn_index"))),
+            provenance=self.provenance,
+        )
+
+
 def parse_balance_page(
     data: Any, *, chain: str, batch: Sequence[Wallet], provenance: Provenance
 ) -> tuple[list[BalanceChange], str | None]:
     """Balance changes and the next cursor from one balances-history answer."""
     items, cursor = _envelope(data, "balances history")
-    changes: list[BalanceChange] = []
-    for item in items:
-        item.mapping()
-        wallet = _wallet(item, chain, batch)
-        token = _token(item["token"], wallet.chain)
-        raw = item["raw_balance"].as_int()
-        number = item.get("block_slot") or item.get("block_number")
-        block = BlockRef(
-            number=None if number is None else number.as_int(),
-            hash=_optional_str(item, "block_hash"),
-            timestamp=_time(item["block_timestamp"]),
-            transaction=_optional_str(item, "txn_id"),
-            index=_optional_int(item, "txn_index"),
-        )
-        changes.append(
-            BalanceChange(
-                wallet=wallet,
-                token=token,
-                token_account=_optional_str(item, "token_account"),
-                balance=Amount(raw=raw, decimals=token.decimals),
-                block=block,
-                provenance=provenance,
-            )
-        )
-    return changes, cursor
+    page = _Page(chain, batch, provenance)
+    return [page.change(item) for item in items], cursor
 
 
 def _usd(raw: Field) -> Decimal:
