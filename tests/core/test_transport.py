@@ -692,6 +692,33 @@ async def test_session_timeout_reaches_the_request() -> None:
     assert seen == [{"connect": 4.5, "read": 4.5, "write": 4.5, "pool": 4.5}]
 
 
+@pytest.mark.anyio
+async def test_a_session_at_the_transports_timeout_sends_the_clients_timeout() -> None:
+    seen: list[Any] = []
+
+    def reply(request: Request) -> Response:
+        seen.append(request.extensions["timeout"])
+        return json_reply(200, {})
+
+    transport = Transport(http_transport=MockTransport(reply), timeout=6)
+    await transport.session(INFO, base_url=BASE).get("x")
+    assert seen == [{"connect": 6.0, "read": 6.0, "write": 6.0, "pool": 6.0}]
+
+
+@pytest.mark.anyio
+async def test_a_failed_first_attempt_counts_as_the_first_of_the_attempts() -> None:
+    """The first attempt goes without a retry context; the retries after it keep the
+    configured number of attempts in all (counted from the server's log)."""
+    server = Server(json_reply(500, {}))
+    with stamina.set_testing(True, attempts=3), pytest.raises(UpstreamError):
+        await session(server, attempts=3).get("x")
+    assert len(server.requests) == 3
+    # stamina's test mode still rules
+    with stamina.set_testing(True, attempts=1), pytest.raises(UpstreamError):
+        await session(server, attempts=3).get("x")
+    assert len(server.requests) == 4
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [{"timeout": 0}, {"attempts": 0}, {"attempts": 1.5}, {"max_retry_after": -1}],

@@ -3,9 +3,10 @@ passes it.
 
 :class:`RateLimiter` allows ``requests`` calls per ``per_seconds`` by spacing them:
 each call's turn comes ``per_seconds / requests`` (widened by a small ``margin``,
-3 % by default) after the one before, and never before the call ``requests`` back is
-that widened window old, so no window of ``per_seconds`` ever holds more than
-``requests`` calls, wherever it starts. A call that a busy event loop wakes late is
+2 % by default, so that a steady stream reaches 98 % of the limit) after the one
+before, and never before the call ``requests`` back is that widened window old, so
+no window of ``per_seconds`` ever holds more than ``requests`` calls, wherever it
+starts. A call that a busy event loop wakes late is
 made up by the next ones (never closer than 80 % of a spacing), so lateness does not lower the
 rate. A token bucket of the same size lets
 up to twice the limit through in its first window (a full bucket, then its refill),
@@ -45,7 +46,7 @@ __all__ = ["DEFAULT_MARGIN", "DEFAULT_OPENING", "DEFAULT_WARMUP", "HoldsOff", "R
            "limiter_for"]
 
 #: The share by which the spacing between calls is widened.
-DEFAULT_MARGIN = 0.03
+DEFAULT_MARGIN = 0.02
 #: Seconds added after the first call, which opens the connection.
 DEFAULT_WARMUP = 0.25
 # A late call is made up by the next, at least this share of a spacing after it.

@@ -423,6 +423,18 @@ class ProviderSession:
         url = self.url(path)
         query = {k: v for k, v in (params or {}).items() if v is not None}
         query.update(self._query)
+        method = method.upper()
+        # The first attempt goes without a retry context (most requests need none);
+        # after a retryable failure, stamina's schedule takes over from that failure:
+        # its first attempt hands it the error already met, so the waits, the attempt
+        # count and stamina's test mode are exactly those of a retry context around
+        # every attempt.
+        try:
+            return await self._send(method, url, query, json, 1)
+        except RetryableError as exc:
+            if self._transport.attempts == 1:
+                raise
+            failed: RetryableError | None = exc
         async for attempt in stamina.retry_context(
             on=self._retry_wait,
             attempts=self._transport.attempts,
@@ -432,7 +444,10 @@ class ProviderSession:
             wait_jitter=1.0,
         ):
             with attempt:
-                return await self._send(method.upper(), url, query, json, attempt.num)
+                if failed is not None:
+                    met, failed = failed, None
+                    raise met
+                return await self._send(method, url, query, json, attempt.num)
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- internals
@@ -458,15 +473,22 @@ class ProviderSession:
             await self._limiter.acquire()
         started = time.perf_counter()
         try:
-            with anyio.fail_after(self.timeout):  # the whole request, not each read
-                response = await client.request(
+            # The deadline covers the whole request, not each read. The client's own
+            # timeout is passed on only when this session's differs from it, and a
+            # body only when there is one: each argument costs httpx2 a merge.
+            with anyio.move_on_after(self.timeout) as deadline:
+                request = client.build_request(
                     method,
                     url,
                     params=params or None,
                     json=body,
-                    headers=self._headers,
-                    timeout=self.timeout,
+                    headers=self._headers or None,
+                    timeout=(httpx.USE_CLIENT_DEFAULT if self.timeout == self._transport.timeout
+                             else self.timeout),
                 )
+                response = await client.send(request)
+            if deadline.cancelled_caught:
+                raise TimeoutError
         except TimeoutError:
             self._log(method, url, "deadline", started, attempt)
             raise ProviderTimeout(

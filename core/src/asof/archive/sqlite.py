@@ -656,6 +656,10 @@ class _Writer:
         self._provenance = self.ids.provenance
         self._provenance_objects = self.ids.provenance_objects
         self._stored = 0
+        #: the (chain, wallet, token chain, token address) of every answer written, or
+        #: ``None`` once anything else is written (a token row included): then a
+        #: reader's cache is dropped whole, else only those answers' lists
+        self.answered: set[tuple[str, str, str, str]] | None = set()
 
     @property
     def stored(self) -> int:
@@ -681,6 +685,7 @@ class _Writer:
                 "VALUES (?, ?, ?, ?, ?)",
                 (*key, token.standard, token.decimals, token.symbol))
             token_id = int(cur.lastrowid or 0)
+            self.answered = None
         else:
             token_id, standard, decimals, symbol = row
             merged = (
@@ -691,6 +696,7 @@ class _Writer:
             if merged != (standard, decimals, symbol):
                 conn.execute("UPDATE tokens SET standard = ?, decimals = ?, symbol = ? "
                              "WHERE id = ?", (*merged, token_id))
+                self.answered = None
         self._tokens[key] = token_id
         self._merged[full] = token_id
         return token_id
@@ -730,6 +736,7 @@ class _Writer:
 
     # -- records
     def change(self, change: BalanceChange, provider: str | None = None) -> None:
+        self.answered = None
         provider = provider or change.provenance.provider
         stream = self._stream_id(provider, change.wallet, self._token_id(change.token),
                                  change.token_account)
@@ -744,6 +751,7 @@ class _Writer:
         self._stored += cur.rowcount
 
     def ledger(self, entry: LedgerEntry, provider: str | None = None) -> None:
+        self.answered = None
         cur = self.conn.execute(
             "INSERT OR IGNORE INTO ledger (provider, chain, account, time_us, sequence, "
             "event_type, amount, balance, pending, known_type, provenance_id) "
@@ -757,6 +765,7 @@ class _Writer:
 
     def holding(self, point: HoldingsPoint, provider: str | None = None,
                 min_liquidity: Decimal | None = None) -> None:
+        self.answered = None
         breakdown = None if point.breakdown is None else json.dumps(
             to_data(list(point.breakdown)), separators=(",", ":"))
         key = (provider or point.provenance.provider, point.wallet.chain,
@@ -777,6 +786,9 @@ class _Writer:
         so identical provenance is stored once."""
         as_of = answer.as_of
         prov = answer.provenance
+        if self.answered is not None:
+            self.answered.add((answer.wallet.chain, answer.wallet.address,
+                               answer.token.chain, answer.token.address))
         fetched = prov.fetched_at
         echo = None if prov.echo is None else json.dumps(
             to_data(prov.echo), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -803,6 +815,7 @@ class _Writer:
         self._stored += 1
 
     def coverage(self, coverage: Coverage) -> None:
+        self.answered = None
         conn = self.conn
         wallet = coverage.wallet
         basis = dumps_scope(coverage.history_scope)
@@ -826,6 +839,7 @@ class _Writer:
         return None if row is None else _sync_from_row(row)
 
     def put_sync(self, key: str, row: SyncRow) -> None:
+        self.answered = None
         self.conn.execute(
             "INSERT OR REPLACE INTO sync_state (key, provider, query, cursor, exhausted, "
             "done, pages, items, cut_us, started_us, updated_us, basis) "
@@ -835,14 +849,17 @@ class _Writer:
              dumps_scope(row.scope)))
 
     def forget_sync(self, key: str) -> None:
+        self.answered = None
         self.conn.execute("DELETE FROM sync_state WHERE key = ?", (key,))
 
     def mark_imported(self, name: str, digest: str, records: int) -> None:
+        self.answered = None
         self.conn.execute(
             "INSERT OR REPLACE INTO imports (name, sha256, records, imported_us) "
             "VALUES (?, ?, ?, ?)", (name, digest, records, self.now_us))
 
     def clear(self, wallet: Wallet | None) -> int:
+        self.answered = None
         conn = self.conn
         self.ids.cleared = True
         removed = 0
@@ -865,6 +882,7 @@ class _Writer:
         return removed
 
     def block_time(self, provider: str, chain: str, block: BlockTime) -> None:
+        self.answered = None
         cur = self.conn.execute(
             "INSERT OR IGNORE INTO block_times (provider, chain, block, time_us, hash, "
             "recorded_us) VALUES (?, ?, ?, ?, ?, ?)",
@@ -993,22 +1011,35 @@ class SQLiteStorage:
 
         The row ids the writes find or create are kept for this connection's next
         write while ``PRAGMA data_version`` (read under the write lock) is unchanged;
-        a rollback, a failed commit or a clear drops them."""
+        a rollback, a failed commit or a clear drops them. The read cache of this
+        connection is dropped, except after a transaction that wrote only answers:
+        then only those answers' cached lists are."""
         conn: sqlite3.Connection | None = None
+        kept: _Cache | None = None
+        writer: _Writer | None = None
         ids: _Ids | None = None
         committed = False
         try:
             with self._transaction("BEGIN IMMEDIATE", "write") as conn:
-                self._caches.pop(conn, None)
+                kept = self._caches.pop(conn, None)
                 version = int(conn.execute("PRAGMA data_version").fetchone()[0])
                 ids = self._ids.get(conn)
                 if ids is None or ids.version != version or ids.full():
                     ids = self._ids[conn] = _Ids(version)
+                writer = _Writer(conn, to_us(now), ids)
                 try:
-                    yield _Writer(conn, to_us(now), ids)
+                    yield writer
                 finally:
                     self._caches.pop(conn, None)
             committed = True
+            if kept is not None and writer is not None and writer.answered is not None:
+                # only answers were written: the cache holds everything else as it
+                # is, and each written wallet and token's stored answers are read
+                # afresh (the version checks of the next snapshot still apply)
+                for chain, wallet, token_chain, token_address in writer.answered:
+                    kept.lists.pop(("answers", chain, wallet, token_chain, token_address),
+                                   None)
+                self._caches[conn] = kept
         finally:
             if conn is not None and (not committed or ids is None or ids.cleared):
                 self._ids.pop(conn, None)
