@@ -469,8 +469,20 @@ class ProviderSession:
         self, method: str, url: str, params: Mapping[str, Any], body: Any, attempt: int
     ) -> Any:
         client = self._transport.client  # built before the wait: sent as soon as let through
-        if self._limiter is not None:
-            await self._limiter.acquire()
+        extensions: dict[str, Any] | None = None
+        limiter = self._limiter
+        if isinstance(limiter, RateLimiter):
+            ticket = await limiter.acquire()
+
+            async def trace(event: str, info: Any) -> None:
+                # the request's headers are written: it has left (the limiter counts
+                # its window from here, not from its turn)
+                if event.endswith("send_request_headers.complete"):
+                    limiter.departed(ticket)
+
+            extensions = {"trace": trace}
+        elif limiter is not None:
+            await limiter.acquire()
         started = time.perf_counter()
         try:
             # The deadline covers the whole request, not each read. The client's own
@@ -485,6 +497,7 @@ class ProviderSession:
                     headers=self._headers or None,
                     timeout=(httpx.USE_CLIENT_DEFAULT if self.timeout == self._transport.timeout
                              else self.timeout),
+                    extensions=extensions,
                 )
                 response = await client.send(request)
             if deadline.cancelled_caught:
