@@ -1063,7 +1063,12 @@ class SQLiteStorage:
             self.path, self.path.with_name(self.path.name + "-wal")) if p.exists())
 
     def compact(self) -> None:
-        """``VACUUM`` the file (nothing in memory)."""
+        """``VACUUM`` the file, then checkpoint and truncate its WAL (nothing in
+        memory): in WAL mode, ``VACUUM`` writes the whole rebuilt database into the WAL,
+        which would otherwise stay on disk as large as the database until the next
+        checkpoint."""
         if not self.memory:
             with self._guard():
-                self._conn().execute("VACUUM")
+                conn = self._conn()
+                conn.execute("VACUUM")
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
