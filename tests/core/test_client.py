@@ -208,3 +208,13 @@ def test_keyboard_interrupt_cancels_the_running_call() -> None:
 def test_unknown_attribute() -> None:
     with pytest.raises(AttributeError):
         asof.NoSuchThing  # noqa: B018
+
+
+def test_a_call_from_inside_the_clients_own_loop_is_refused() -> None:
+    with make() as client:
+        async def inside() -> None:
+            client.balance_at(WALLET, "USDC", "2025-01-01")
+
+        with pytest.raises(RuntimeError, match="inside one of its own calls"):
+            client._call(inside)
+        assert client.balance_at(WALLET, "USDC", "2025-01-01").amount.raw == memory_plugin.RAW

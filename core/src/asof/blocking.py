@@ -100,9 +100,12 @@ class _Loop:
     def run(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
         """Run ``fn(*args)`` on the loop and return its result."""
         try:
-            asyncio.get_running_loop()
+            running = asyncio.get_running_loop()
         except RuntimeError:
             return self._run_here(fn, args)
+        if running is self.loop:  # it would wait for itself
+            raise RuntimeError("an asof.Client cannot be called from inside one of its "
+                               "own calls; await the AsyncClient there")
         with self._making:  # the helper is made once
             if self._helper is None:
                 self._helper = ThreadPoolExecutor(1, thread_name_prefix="asof-client")
