@@ -469,36 +469,40 @@ class ProviderSession:
         self, method: str, url: str, params: Mapping[str, Any], body: Any, attempt: int
     ) -> Any:
         client = self._transport.client  # built before the wait: sent as soon as let through
-        extensions: dict[str, Any] | None = None
         limiter = self._limiter
+        ticket = 0
+        extensions: dict[str, Any] | None = None
         if isinstance(limiter, RateLimiter):
-            ticket = await limiter.acquire()
+            rate = limiter
 
             async def trace(event: str, info: Any) -> None:
                 # the request's headers are written: it has left (the limiter counts
                 # its window from here, not from its turn)
-                if event.endswith("send_request_headers.complete"):
-                    limiter.departed(ticket)
+                if ticket and event.endswith("send_request_headers.complete"):
+                    rate.departed(ticket)
 
             extensions = {"trace": trace}
+        # The request is built before the wait too. The client's own timeout is passed
+        # on only when this session's differs from it, and headers only when there are
+        # some: each argument costs httpx2 a merge.
+        request = client.build_request(
+            method,
+            url,
+            params=params or None,
+            json=body,
+            headers=self._headers or None,
+            timeout=(httpx.USE_CLIENT_DEFAULT if self.timeout == self._transport.timeout
+                     else self.timeout),
+            extensions=extensions,
+        )
+        if isinstance(limiter, RateLimiter):
+            ticket = await limiter.acquire()
         elif limiter is not None:
             await limiter.acquire()
         started = time.perf_counter()
         try:
-            # The deadline covers the whole request, not each read. The client's own
-            # timeout is passed on only when this session's differs from it, and a
-            # body only when there is one: each argument costs httpx2 a merge.
+            # the deadline covers the whole request, not each read
             with anyio.move_on_after(self.timeout) as deadline:
-                request = client.build_request(
-                    method,
-                    url,
-                    params=params or None,
-                    json=body,
-                    headers=self._headers or None,
-                    timeout=(httpx.USE_CLIENT_DEFAULT if self.timeout == self._transport.timeout
-                             else self.timeout),
-                    extensions=extensions,
-                )
                 response = await client.send(request)
             if deadline.cancelled_caught:
                 raise TimeoutError
