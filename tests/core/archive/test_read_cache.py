@@ -121,3 +121,21 @@ def test_after_writing_only_answers_each_look_up_agrees_with_a_fresh_archive(
         queries.append(balance_query(at(10), token=bonk))
         check(archive)
         assert _raw(archive.lookup_balance(queries[2])) == 130
+
+
+def test_every_write_but_an_answer_drops_the_whole_read_cache() -> None:
+    """The read cache outlives only a transaction that wrote answers alone: each other
+    write method marks the writer (``answered = None``). A write method added later must
+    be listed here once it does the same."""
+    from asof.archive.sqlite import _Writer
+
+    public = {name for name, value in vars(_Writer).items()
+              if callable(value) and not name.startswith("_")}
+    reads_only = {"sync"}
+    assert public - reads_only == {"answer", "change", "ledger", "holding", "coverage",
+                                   "put_sync", "forget_sync", "mark_imported", "clear",
+                                   "block_time"}
+    import inspect
+
+    for name in public - reads_only - {"answer"}:
+        assert "self.answered = None" in inspect.getsource(getattr(_Writer, name)), name

@@ -167,6 +167,12 @@ def _block_time(row: Sequence[Any] | None) -> BlockTime | None:
     return BlockTime(number=int(block), timestamp=int(time_us) // _US, hash=block_hash)
 
 
+#: The kinds of cached lists that read no stored answer (coverage, streams, which
+#: providers mention a token, seek plans over streams, merged tokens): a transaction
+#: that wrote only answers keeps them; every other kind is dropped.
+_KEPT_AFTER_ANSWERS = frozenset({"coverage", "streams", "mentioned", "latest", "token"})
+
+
 class _Cache:
     """What a connection read at one database version: decoded tokens, wallets and
     provenance, and the small per-wallet lists every look-up needs (streams, coverage,
@@ -1013,7 +1019,8 @@ class SQLiteStorage:
         write while ``PRAGMA data_version`` (read under the write lock) is unchanged;
         a rollback, a failed commit or a clear drops them. The read cache of this
         connection is dropped, except after a transaction that wrote only answers:
-        then only those answers' cached lists are."""
+        then only what may depend on stored answers is (see
+        :data:`_KEPT_AFTER_ANSWERS`)."""
         conn: sqlite3.Connection | None = None
         kept: _Cache | None = None
         writer: _Writer | None = None
@@ -1033,12 +1040,12 @@ class SQLiteStorage:
                     self._caches.pop(conn, None)
             committed = True
             if kept is not None and writer is not None and writer.answered is not None:
-                # only answers were written: the cache holds everything else as it
-                # is, and each written wallet and token's stored answers are read
-                # afresh (the version checks of the next snapshot still apply)
-                for chain, wallet, token_chain, token_address in writer.answered:
-                    kept.lists.pop(("answers", chain, wallet, token_chain, token_address),
-                                   None)
+                # only answers were written: the decoded tokens, wallets and provenance
+                # and the lists read from other tables stay as they are; every other
+                # entry (stored answers, and anything derived from them) is read afresh.
+                # The version checks of the next snapshot still apply.
+                for key in [k for k in kept.lists if k[0] not in _KEPT_AFTER_ANSWERS]:
+                    del kept.lists[key]
                 self._caches[conn] = kept
         finally:
             if conn is not None and (not committed or ids is None or ids.cleared):
