@@ -167,12 +167,6 @@ def _block_time(row: Sequence[Any] | None) -> BlockTime | None:
     return BlockTime(number=int(block), timestamp=int(time_us) // _US, hash=block_hash)
 
 
-#: The kinds of cached lists that read no stored answer (coverage, streams, which
-#: providers mention a token, seek plans over streams, merged tokens): a transaction
-#: that wrote only answers keeps them; every other kind is dropped.
-_KEPT_AFTER_ANSWERS = frozenset({"coverage", "streams", "mentioned", "latest", "token"})
-
-
 class _Cache:
     """What a connection read at one database version: decoded tokens, wallets and
     provenance, and the small per-wallet lists every look-up needs (streams, coverage,
@@ -894,6 +888,12 @@ class _Writer:
             "recorded_us) VALUES (?, ?, ?, ?, ?, ?)",
             (provider, chain, block.number, block.timestamp * _US, block.hash, self.now_us))
         self._stored += cur.rowcount
+
+
+#: The kinds of cached lists that read no stored answer (coverage, streams, which
+#: providers mention a token, seek plans over streams, merged tokens): a transaction
+#: that wrote only answers keeps them; every other kind is dropped.
+_KEPT_AFTER_ANSWERS = frozenset({"coverage", "streams", "mentioned", "latest", "token"})
 
 
 class SQLiteStorage:
