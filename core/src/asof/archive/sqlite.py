@@ -890,12 +890,6 @@ class _Writer:
         self._stored += cur.rowcount
 
 
-#: The kinds of cached lists that read no stored answer (coverage, streams, which
-#: providers mention a token, seek plans over streams, merged tokens): a transaction
-#: that wrote only answers keeps them; every other kind is dropped.
-_KEPT_AFTER_ANSWERS = frozenset({"coverage", "streams", "mentioned", "latest", "token"})
-
-
 class SQLiteStorage:
     """The storage protocol over one SQLite file (or ``":memory:"``)."""
 
@@ -1019,8 +1013,7 @@ class SQLiteStorage:
         write while ``PRAGMA data_version`` (read under the write lock) is unchanged;
         a rollback, a failed commit or a clear drops them. The read cache of this
         connection is dropped, except after a transaction that wrote only answers:
-        then only what may depend on stored answers is (see
-        :data:`_KEPT_AFTER_ANSWERS`)."""
+        then only what may depend on stored answers is."""
         conn: sqlite3.Connection | None = None
         kept: _Cache | None = None
         writer: _Writer | None = None
@@ -1041,10 +1034,13 @@ class SQLiteStorage:
             committed = True
             if kept is not None and writer is not None and writer.answered is not None:
                 # only answers were written: the decoded tokens, wallets and provenance
-                # and the lists read from other tables stay as they are; every other
-                # entry (stored answers, and anything derived from them) is read afresh.
-                # The version checks of the next snapshot still apply.
-                for key in [k for k in kept.lists if k[0] not in _KEPT_AFTER_ANSWERS]:
+                # and the kinds of lists that read no stored answer (coverage, streams,
+                # which providers mention a token, seek plans over streams, merged
+                # tokens) stay as they are; every other entry (stored answers, and
+                # anything derived from them) is read afresh. The version checks of
+                # the next snapshot still apply.
+                for key in [k for k in kept.lists if k[0] not in {
+                        "coverage", "streams", "mentioned", "latest", "token"}]:
                     del kept.lists[key]
                 self._caches[conn] = kept
         finally:
