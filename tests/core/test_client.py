@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import threading
@@ -86,6 +87,67 @@ def test_sync_client_inside_a_running_event_loop() -> None:
     assert anyio.run(notebook_cell) == memory_plugin.RAW
 
 
+def _recording_plugin(threads: list[int]) -> types.SimpleNamespace:
+    """A provider that notes the thread each balance-at runs in."""
+
+    @hookimpl
+    async def balance_at(ctx: ProviderContext, query: BalanceQuery) -> BalanceAt | None:
+        threads.append(threading.get_ident())
+        return await memory_plugin.balance_at(ctx, query)  # type: ignore[no-any-return]
+
+    return types.SimpleNamespace(
+        provider_info=memory_plugin.provider_info, supported_chains=memory_plugin.
+        supported_chains, balance_at=balance_at)
+
+
+def test_a_sync_call_runs_in_the_calling_thread_and_keeps_one_loop() -> None:
+    """No hand-off: the caller's thread runs the client's loop for the call; several
+    calls (and threads) share the one loop and its connections."""
+    threads: list[int] = []
+    loops: list[object] = []
+
+    async def note_loop() -> None:
+        loops.append(asyncio.get_running_loop())
+
+    with asof.Client(plugins={"memory": _recording_plugin(threads)}, env={},
+                     archive=False) as client:
+        client.balance_at(WALLET, "USDC", "2025-01-01")
+        client._call(note_loop)
+        worker = threading.Thread(target=lambda: (client.balance_at(WALLET, "USDC",
+                                                                      "2025-01-02"),
+                                                   client._call(note_loop)))
+        worker.start()
+        worker.join()
+        assert threads == [threading.get_ident(), worker.ident]
+        assert loops[0] is loops[1]
+
+
+def test_a_sync_call_inside_a_running_loop_runs_in_a_helper_thread() -> None:
+    threads: list[int] = []
+
+    async def notebook_cell() -> int:
+        with asof.Client(plugins={"memory": _recording_plugin(threads)}, env={},
+                         archive=False) as client:
+            return client.balance_at(WALLET, "USDC", "2025-01-01").amount.raw
+
+    assert anyio.run(notebook_cell) == memory_plugin.RAW
+    assert len(threads) == 1
+    assert threads[0] != threading.get_ident()
+
+
+def test_an_abandoned_stream_does_not_hold_up_later_calls_or_the_close() -> None:
+    with make() as client:
+        rows = iter(client.balance_at_many(
+            [(WALLET, "USDC", f"2025-01-{day:02d}") for day in range(1, 29)], ordered=True))
+        first = next(rows)
+        assert first.ok
+        assert client.balance_at(WALLET, "USDC", "2025-02-01").amount.raw == memory_plugin.RAW
+        rows.close()  # abandoned: its task is cancelled
+        assert client.balance_at(WALLET, "SOL", "slot:1").amount.raw == memory_plugin.RAW
+        left = list(client.balance_at_many([(WALLET, "USDC", "2025-03-01")]))
+    assert [r.ok for r in left] == [True]
+
+
 def test_input_errors_are_raised_before_any_call() -> None:
     with make() as client:
         with pytest.raises(InvalidAddress):
@@ -146,3 +208,13 @@ def test_keyboard_interrupt_cancels_the_running_call() -> None:
 def test_unknown_attribute() -> None:
     with pytest.raises(AttributeError):
         asof.NoSuchThing  # noqa: B018
+
+
+def test_a_call_from_inside_the_clients_own_loop_is_refused() -> None:
+    with make() as client:
+        async def inside() -> None:
+            client.balance_at(WALLET, "USDC", "2025-01-01")
+
+        with pytest.raises(RuntimeError, match="inside one of its own calls"):
+            client._call(inside)
+        assert client.balance_at(WALLET, "USDC", "2025-01-01").amount.raw == memory_plugin.RAW

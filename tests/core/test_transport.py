@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import anyio
@@ -37,7 +38,7 @@ from asof.errors import (
     UpstreamError,
 )
 from asof.provider import Credential, ProviderInfo, RateLimit
-from asof.ratelimit import DEFAULT_MARGIN, DEFAULT_OPENING, DEFAULT_WARMUP
+from asof.ratelimit import DEFAULT_MARGIN, DEFAULT_OPENING, DEFAULT_WARMUP, RateLimiter
 from asof.secrets import Secret
 from asof.transport import (
     USER_AGENT,
@@ -49,6 +50,7 @@ from asof.transport import (
     httpx,
     parse_retry_after,
 )
+from tests.cli.fake_allium import serve_http
 
 KEY = "dk_live_5ecret+/=value"
 BASE = "https://api.demo.example/api/v1"
@@ -692,6 +694,33 @@ async def test_session_timeout_reaches_the_request() -> None:
     assert seen == [{"connect": 4.5, "read": 4.5, "write": 4.5, "pool": 4.5}]
 
 
+@pytest.mark.anyio
+async def test_a_session_at_the_transports_timeout_sends_the_clients_timeout() -> None:
+    seen: list[Any] = []
+
+    def reply(request: Request) -> Response:
+        seen.append(request.extensions["timeout"])
+        return json_reply(200, {})
+
+    transport = Transport(http_transport=MockTransport(reply), timeout=6)
+    await transport.session(INFO, base_url=BASE).get("x")
+    assert seen == [{"connect": 6.0, "read": 6.0, "write": 6.0, "pool": 6.0}]
+
+
+@pytest.mark.anyio
+async def test_a_failed_first_attempt_counts_as_the_first_of_the_attempts() -> None:
+    """The first attempt goes without a retry context; the retries after it keep the
+    configured number of attempts in all (counted from the server's log)."""
+    server = Server(json_reply(500, {}))
+    with stamina.set_testing(True, attempts=3), pytest.raises(UpstreamError):
+        await session(server, attempts=3).get("x")
+    assert len(server.requests) == 3
+    # stamina's test mode still rules
+    with stamina.set_testing(True, attempts=1), pytest.raises(UpstreamError):
+        await session(server, attempts=3).get("x")
+    assert len(server.requests) == 4
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [{"timeout": 0}, {"attempts": 0}, {"attempts": 1.5}, {"max_retry_after": -1}],
@@ -734,3 +763,45 @@ def test_session_for_refuses_a_missing_required_credential() -> None:
     assert str(caught.value) == (
         "demo: missing credential api_key: set ASOF_DEMO_API_KEY or DEMO_API_KEY"
     )
+
+
+class _Quick(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_GET(self) -> None:
+        body = b'{"ok": 1}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.mark.anyio
+async def test_a_rate_limited_request_tells_the_limiter_when_it_left() -> None:
+    """Over a real socket, each request's departure (its headers written) reaches the
+    limiter, ticket by ticket; a request that cannot be built takes no turn."""
+    left: list[int] = []
+
+    class Watching(RateLimiter):
+        def departed(self, ticket: int) -> None:
+            left.append(ticket)
+            super().departed(ticket)
+
+    limit = RateLimit(requests=100, per_seconds=1)
+    with serve_http(_Quick) as url:
+        transport = Transport()
+        transport._limiters[("demo", 100, 1.0, "")] = Watching(100, 1.0)
+        http = transport.session(INFO, base_url=url, rate_limit=limit)
+        try:
+            for _ in range(3):
+                assert await http.get("x") == {"ok": 1}
+            with pytest.raises(TypeError):
+                await http.post("x", json={"not json": object()})
+            assert await http.get("x") == {"ok": 1}
+        finally:
+            await transport.aclose()
+    assert left == [1, 2, 3, 4]

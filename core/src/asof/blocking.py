@@ -10,14 +10,20 @@ pulls a history into the archive (:mod:`asof.archive.pull`).
         answer = client.balance_at("solana:GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz",
                                    "SOL", at="slot:313000000")
 
-It runs one event loop in a background thread (an anyio blocking portal), so it works in
-scripts, in threads and inside Jupyter, whose own loop is already running. Ctrl-C while a
-call waits cancels that call. The portal is closed by :meth:`Client.close`, by leaving
-the ``with`` block, or when the client is garbage-collected or the interpreter exits.
+It owns one event loop, which the calling thread runs for the length of each call (no
+hand-off to another thread), so a call costs what the async call costs. It works in
+scripts and from several threads (their calls take turns on the loop), and inside
+Jupyter, whose own loop is already running (there the call runs in a helper thread).
+Ctrl-C while a call waits cancels that call. The loop is closed by :meth:`Client.close`,
+by leaving the ``with`` block, or when the client is garbage-collected or the
+interpreter exits.
 """
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import threading
 import weakref
 from collections.abc import (
     AsyncIterator,
@@ -28,15 +34,14 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from concurrent.futures import Future
-from contextlib import AbstractContextManager, aclosing
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import aclosing
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from asof.archive.pull import PullReport
@@ -75,16 +80,105 @@ def _channel() -> tuple[MemoryObjectSendStream[Any], MemoryObjectReceiveStream[A
     return anyio.create_memory_object_stream[Any](64)
 
 
-def _shutdown(
-    portal_cm: AbstractContextManager[BlockingPortal], portal: BlockingPortal,
-    inner: AsyncClient,
-) -> None:
+class _Loop:
+    """The one event loop of a :class:`Client`, run by the thread that calls.
+
+    A call from a thread without a running event loop runs the loop right there until
+    the call is done (no hand-off to another thread); calls from several threads take
+    turns. A call from a thread whose own loop is running (a notebook) runs it in a
+    helper thread instead. Ctrl-C during a call in the main thread cancels that call
+    (the call unwinds inside the loop) and raises :class:`KeyboardInterrupt`; a second
+    Ctrl-C interrupts at once."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._lock = threading.Lock()  # held by the thread running the loop
+        self._making = threading.Lock()
+        self._helper: ThreadPoolExecutor | None = None
+        self._task: asyncio.Task[Any] | None = None
+
+    def run(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+        """Run ``fn(*args)`` on the loop and return its result."""
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            return self._run_here(fn, args)
+        if running is self.loop:  # it would wait for itself
+            raise RuntimeError("an asof.Client cannot be called from inside one of its "
+                               "own calls; await the AsyncClient there")
+        with self._making:  # the helper is made once
+            if self._helper is None:
+                self._helper = ThreadPoolExecutor(1, thread_name_prefix="asof-client")
+            helper = self._helper
+        future = helper.submit(self._run_here, fn, args)
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            task = self._task
+            if task is not None:
+                self.loop.call_soon_threadsafe(task.cancel)
+            raise
+
+    def _run_here(self, fn: Callable[..., Coroutine[Any, Any, T]], args: tuple[Any, ...]) -> T:
+        with self._lock:
+            if self.loop.is_closed():
+                raise RuntimeError("this asof.Client is closed")
+            task: asyncio.Task[T] = self.loop.create_task(fn(*args))
+            self._task = task
+            interrupted = False
+            restore: Any = None
+
+            def on_interrupt(signum: int, frame: Any) -> None:
+                nonlocal interrupted
+                if interrupted or task.done():
+                    raise KeyboardInterrupt
+                interrupted = True
+                task.cancel()
+                self.loop.call_soon_threadsafe(lambda: None)  # wake the loop
+
+            if (threading.current_thread() is threading.main_thread()
+                    and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+                restore = signal.signal(signal.SIGINT, on_interrupt)
+            try:
+                result = self.loop.run_until_complete(task)
+            except asyncio.CancelledError:
+                if interrupted:
+                    raise KeyboardInterrupt from None
+                raise
+            finally:
+                if restore is not None:
+                    signal.signal(signal.SIGINT, restore)
+                self._task = None
+            if interrupted:
+                raise KeyboardInterrupt
+            return result
+
+    def close(self) -> None:
+        """Cancel what is left on the loop (an abandoned stream), then close it."""
+        if self.loop.is_closed():
+            return
+
+        async def wind_down() -> None:
+            left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in left:
+                task.cancel()
+            await asyncio.gather(*left, return_exceptions=True)
+            await self.loop.shutdown_asyncgens()
+
+        try:
+            self.run(wind_down)
+        finally:
+            with self._lock:
+                self.loop.close()
+            if self._helper is not None:
+                self._helper.shutdown(wait=False)
+
+
+def _shutdown(runner: _Loop, inner: AsyncClient) -> None:
     try:
-        portal.call(inner.aclose)
-        # A call still running (its caller interrupted) is cancelled, not waited for.
-        portal.call(portal.stop, True)
+        runner.run(inner.aclose)
     finally:
-        portal_cm.__exit__(None, None, None)
+        runner.close()
 
 
 class Client:
@@ -103,34 +197,26 @@ class Client:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         """The same arguments as :class:`~asof.client.AsyncClient`."""
-        self._portal_cm = start_blocking_portal()
-        self._portal = self._portal_cm.__enter__()
+        self._runner = _Loop()
 
         async def build() -> AsyncClient:
-            # Built on the portal's thread, where every later call runs too.
+            # Built on the client's loop, where every later call runs too.
             return AsyncClient(config, http_transport=http_transport, plugins=plugins,
                                env=env, archive=archive, clock=clock)
 
         try:
-            self._async = self._portal.call(build)
+            self._async = self._runner.run(build)
         except BaseException:
-            self._portal_cm.__exit__(None, None, None)
+            self._runner.close()
             raise
-        self._finalizer = weakref.finalize(
-            self, _shutdown, self._portal_cm, self._portal, self._async
-        )
+        self._finalizer = weakref.finalize(self, _shutdown, self._runner, self._async)
 
     # -- plumbing ---------------------------------------------------------------------
 
     def _call(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
         if not self._finalizer.alive:
             raise RuntimeError("this asof.Client is closed")
-        future: Future[T] = self._portal.start_task_soon(fn, *args)
-        try:
-            return future.result()
-        except KeyboardInterrupt:
-            future.cancel()
-            raise
+        return self._runner.run(fn, *args)
 
     def _iterate(self, agen: AsyncIterator[T]) -> Iterator[T]:
         async def step() -> tuple[bool, T | None]:
@@ -156,30 +242,55 @@ class Client:
 
     def _stream(self, agen: AsyncIterator[T]) -> Iterator[T]:
         """Run ``agen`` in one task of the loop (bulk iterators hold a task group, which
-        must stay in the task that opened it) and hand its items over one by one."""
+        must stay in the task that opened it) and hand its items over one by one; the
+        task goes on while the loop runs, that is during each hand-over."""
         if not self._finalizer.alive:
             raise RuntimeError("this asof.Client is closed")
-        send, receive = self._portal.call(_channel)
+
+        async def open_channel() -> tuple[MemoryObjectSendStream[Any],
+                                          MemoryObjectReceiveStream[Any]]:
+            return _channel()
+
+        send, receive = self._call(open_channel)
 
         async def produce() -> None:
             async with send, aclosing(agen):  # type: ignore[type-var]
                 async for item in agen:
                     await send.send(item)
 
-        future: Future[None] = self._portal.start_task_soon(produce)
+        async def start() -> asyncio.Task[None]:
+            return asyncio.get_running_loop().create_task(produce())
+
+        async def finish(task: asyncio.Task[None], cancel: bool) -> None:
+            try:
+                if not cancel:
+                    await task  # an error the iterator raised
+                    return
+                # abandoned: what the cancelled iterator raises while it unwinds (its
+                # cancellation, a task group's wrapped GeneratorExit) is not news
+                task.cancel()
+                try:
+                    await task
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except BaseException:
+                    pass
+            finally:
+                await receive.aclose()
+
+        producer = self._call(start)
+        done = False
         try:
             while True:
                 try:
-                    item = self._portal.call(receive.receive)
+                    item = self._call(receive.receive)
                 except anyio.EndOfStream:
                     break
                 yield item
-            future.result()  # an error the iterator raised
+            done = True
         finally:
-            if not future.done():
-                future.cancel()
             if self._finalizer.alive:
-                self._portal.call(receive.aclose)
+                self._call(finish, producer, not done)
 
     def close(self) -> None:
         """Close the client: its HTTP client, archive and background loop."""

@@ -3,9 +3,10 @@ passes it.
 
 :class:`RateLimiter` allows ``requests`` calls per ``per_seconds`` by spacing them:
 each call's turn comes ``per_seconds / requests`` (widened by a small ``margin``,
-3 % by default) after the one before, and never before the call ``requests`` back is
-that widened window old, so no window of ``per_seconds`` ever holds more than
-``requests`` calls, wherever it starts. A call that a busy event loop wakes late is
+2 % by default, so that a steady stream reaches 98 % of the limit) after the one
+before, and never before the call ``requests`` back is that widened window old, so
+no window of ``per_seconds`` ever holds more than ``requests`` calls, wherever it
+starts. A call that a busy event loop wakes late is
 made up by the next ones (never closer than 80 % of a spacing), so lateness does not lower the
 rate. A token bucket of the same size lets
 up to twice the limit through in its first window (a full bucket, then its refill),
@@ -29,6 +30,7 @@ budget shared across processes (:mod:`asof.budget`) a deployment's
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
@@ -45,11 +47,14 @@ __all__ = ["DEFAULT_MARGIN", "DEFAULT_OPENING", "DEFAULT_WARMUP", "HoldsOff", "R
            "limiter_for"]
 
 #: The share by which the spacing between calls is widened.
-DEFAULT_MARGIN = 0.03
+DEFAULT_MARGIN = 0.02
 #: Seconds added after the first call, which opens the connection.
 DEFAULT_WARMUP = 0.25
 # A late call is made up by the next, at least this share of a spacing after it.
 _CLOSEST = 0.8
+# Departures are tracked for limits up to this many calls per window (the window rule
+# then takes the n-th latest of up to twice as many times, per call).
+_TRACKED = 256
 #: The factor widening the spacing of the first two windows' calls: the connections
 #: opened then (name look-up, TCP, TLS) delay their first requests, which reach the
 #: provider bunched with the next ones.
@@ -103,6 +108,8 @@ class RateLimiter:
         self._sleep = sleep or anyio.sleep
         self._slot: float | None = None
         self._sent: deque[float] = deque(maxlen=2 * requests)
+        self._granted = 0  # turns given so far (the last one's ticket)
+        self._moved = False  # whether a departure moved a time in ``_sent``
         self._steady = False
         self._lock = anyio.Lock()
 
@@ -117,14 +124,16 @@ class RateLimiter:
         """A limiter for a provider's declared :class:`~asof.provider.RateLimit`."""
         return cls(limit.requests, limit.per_seconds, clock=clock, sleep=sleep)
 
-    async def acquire(self) -> None:
-        """Wait for this call's turn, and count it."""
+    async def acquire(self) -> int:
+        """Wait for this call's turn, and count it. Returns the turn's ticket for
+        :meth:`departed`."""
         async with self._lock:
             now = self._clock()
+            self._granted += 1
             if self._slot is None:  # the first call: it opens the connection
                 self._slot = now + self.interval * self.opening + self.warmup
                 self._sent.append(now)
-                return
+                return self._granted
             turn = self._turn(now)
             while now < turn:
                 await self._sleep(turn - now)
@@ -139,15 +148,31 @@ class RateLimiter:
             # up), and starts afresh after an idle spell
             self._slot = max(self._slot + spacing, now - self.interval)
             self._sent.append(now)
+            return self._granted
+
+    def departed(self, ticket: int) -> None:
+        """Say that the call given ``ticket`` left only now (its request was written
+        later than its turn: the event loop ran other work first). The window rule
+        then counts it from now, so calls held up after their turn do not reach the
+        provider bunched with the calls after them. Limits above 256 calls per window
+        do not track departures."""
+        back = self._granted - ticket
+        if self.requests <= _TRACKED and 0 <= back < len(self._sent):
+            now = self._clock()
+            if now > self._sent[-1 - back]:
+                self._sent[-1 - back] = now
+                self._moved = True
 
     def _turn(self, now: float) -> float:
         """When the next call may go: its slot on the schedule, but never before the
-        call ``requests`` back is a (widened) window old, nor within 80 % of a spacing
-        of the last call."""
+        call ``requests`` back (by when calls left) is a (widened) window old, nor
+        within 80 % of a spacing of the last call."""
         assert self._slot is not None
         turn = max(self._slot, self._sent[-1] + self.interval * _CLOSEST)
         if len(self._sent) >= self.requests:
-            turn = max(turn, self._sent[-self.requests] + self.window)
+            nth = (heapq.nlargest(self.requests, self._sent)[-1] if self._moved
+                   else self._sent[-self.requests])
+            turn = max(turn, nth + self.window)
         return turn
 
     async def __aenter__(self) -> RateLimiter:

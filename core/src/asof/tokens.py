@@ -6,8 +6,11 @@ Anything else is given by address or mint. Symbols are matched case-insensitivel
 from __future__ import annotations
 
 import contextlib
+import functools
+from collections.abc import Mapping
+from types import MappingProxyType
 
-from asof.chains import Family, resolve_chain
+from asof.chains import Chain, Family, resolve_chain
 from asof.errors import InputError, UnknownToken
 from asof.records import NATIVE_SOL_MINT, Token
 
@@ -68,14 +71,21 @@ def native_token(chain: str) -> Token:
 
 def known_tokens(chain: str) -> tuple[Token, ...]:
     """The registry's tokens for ``chain``, native coin first."""
-    info = resolve_chain(chain)
+    return _registry(resolve_chain(chain))[0]
+
+
+@functools.lru_cache(maxsize=64)
+def _registry(info: Chain) -> tuple[tuple[Token, ...], Mapping[str, Token]]:
+    """The registry's tokens of one chain, and those with a symbol by upper-case
+    symbol; built once per chain (tokens are immutable)."""
     found: list[Token] = []
     with contextlib.suppress(UnknownToken):
         found.append(native_token(info.name))
     for symbol, (address, standard, decimals) in _STABLES.get(info.name, {}).items():
         found.append(Token(chain=info.name, address=address, standard=standard,
                            decimals=decimals, symbol=symbol))
-    return tuple(found)
+    by_symbol = MappingProxyType({t.symbol.upper(): t for t in found if t.symbol})
+    return tuple(found), by_symbol
 
 
 def resolve_token(chain: str, text: str | Token) -> Token:
@@ -97,15 +107,16 @@ def resolve_token(chain: str, text: str | Token) -> Token:
     if not wanted:
         raise InputError("a token is required: a symbol, an address or mint, or 'native'",
                          field="token", value=text)
-    by_symbol = {t.symbol.upper(): t for t in known_tokens(info.name) if t.symbol}
-    if wanted.upper() in by_symbol:
-        return by_symbol[wanted.upper()]
+    tokens, by_symbol = _registry(info)
+    found = by_symbol.get(wanted.upper())
+    if found is not None:
+        return found
     if wanted.lower() == "native":
         return native_token(info.name)
     looks_like_address = len(wanted) >= 32 or wanted.lower().startswith("0x")
     if not looks_like_address:
         raise UnknownToken(info.name, wanted)
-    for token in known_tokens(info.name):
+    for token in tokens:
         if token.address == (wanted.lower() if info.family is Family.EVM else wanted):
             return token
     return Token(chain=info.name, address=wanted)

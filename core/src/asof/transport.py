@@ -423,6 +423,18 @@ class ProviderSession:
         url = self.url(path)
         query = {k: v for k, v in (params or {}).items() if v is not None}
         query.update(self._query)
+        method = method.upper()
+        # The first attempt goes without a retry context (most requests need none);
+        # after a retryable failure, stamina's schedule takes over from that failure:
+        # its first attempt hands it the error already met, so the waits, the attempt
+        # count and stamina's test mode are exactly those of a retry context around
+        # every attempt.
+        try:
+            return await self._send(method, url, query, json, 1)
+        except RetryableError as exc:
+            if self._transport.attempts == 1:
+                raise
+            failed: RetryableError | None = exc
         async for attempt in stamina.retry_context(
             on=self._retry_wait,
             attempts=self._transport.attempts,
@@ -432,7 +444,10 @@ class ProviderSession:
             wait_jitter=1.0,
         ):
             with attempt:
-                return await self._send(method.upper(), url, query, json, attempt.num)
+                if failed is not None:
+                    met, failed = failed, None
+                    raise met
+                return await self._send(method, url, query, json, attempt.num)
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- internals
@@ -454,19 +469,43 @@ class ProviderSession:
         self, method: str, url: str, params: Mapping[str, Any], body: Any, attempt: int
     ) -> Any:
         client = self._transport.client  # built before the wait: sent as soon as let through
-        if self._limiter is not None:
-            await self._limiter.acquire()
+        limiter = self._limiter
+        ticket = 0
+        extensions: dict[str, Any] | None = None
+        if isinstance(limiter, RateLimiter):
+            rate = limiter
+
+            async def trace(event: str, info: Any) -> None:
+                # the request's headers are written: it has left (the limiter counts
+                # its window from here, not from its turn)
+                if ticket and event.endswith("send_request_headers.complete"):
+                    rate.departed(ticket)
+
+            extensions = {"trace": trace}
+        # The request is built before the wait too. The client's own timeout is passed
+        # on only when this session's differs from it, and headers only when there are
+        # some: each argument costs httpx2 a merge.
+        request = client.build_request(
+            method,
+            url,
+            params=params or None,
+            json=body,
+            headers=self._headers or None,
+            timeout=(httpx.USE_CLIENT_DEFAULT if self.timeout == self._transport.timeout
+                     else self.timeout),
+            extensions=extensions,
+        )
+        if isinstance(limiter, RateLimiter):
+            ticket = await limiter.acquire()
+        elif limiter is not None:
+            await limiter.acquire()
         started = time.perf_counter()
         try:
-            with anyio.fail_after(self.timeout):  # the whole request, not each read
-                response = await client.request(
-                    method,
-                    url,
-                    params=params or None,
-                    json=body,
-                    headers=self._headers,
-                    timeout=self.timeout,
-                )
+            # the deadline covers the whole request, not each read
+            with anyio.move_on_after(self.timeout) as deadline:
+                response = await client.send(request)
+            if deadline.cancelled_caught:
+                raise TimeoutError
         except TimeoutError:
             self._log(method, url, "deadline", started, attempt)
             raise ProviderTimeout(

@@ -12,7 +12,8 @@ from pathlib import Path
 import attrs
 
 from asof.archive import Archive
-from asof.records import BalanceAt
+from asof.records import BalanceAt, Wallet
+from asof.tokens import resolve_token
 
 from .helpers import NOW, USDC, answer, at, balance_query, change, clock, covered
 
@@ -86,3 +87,55 @@ def test_ids_of_a_rolled_back_or_cleared_write_are_not_reused(tmp_path: Path) ->
         archive.add([covered(None, at(20)), change(at(6), 80)])
         assert _raw(archive.lookup_balance(query)) == 80
         assert archive.info().counts["changes"] == 1
+
+
+def test_after_writing_only_answers_each_look_up_agrees_with_a_fresh_archive(
+        tmp_path: Path) -> None:
+    """A transaction that writes only answers keeps the rest of the connection's read
+    cache; every look-up and explanation still equals what a newly opened archive (no
+    cache at all) says, through answers, a history write and a token seen first."""
+    path = tmp_path / "a.sqlite"
+    other = Wallet(chain="solana", address="7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU")
+    queries = [balance_query(at(10)), balance_query(at(10, 5)), balance_query(at(25)),
+               balance_query(at(10), wallet=other)]
+
+    def check(archive: Archive) -> None:
+        with Archive(path, clock=clock()) as fresh:
+            for query in queries:
+                assert archive.lookup_balance(query) == fresh.lookup_balance(query)
+                assert archive.explain_balance(query) == fresh.explain_balance(query)
+
+    bonk = resolve_token("solana", "DezXAZ8z7PnrnRJjz3wXBoRgixCa6xjnB7YaB1pPB263")
+    with Archive(path, clock=clock()) as archive:
+        check(archive)  # warm: nothing known
+        archive.record_balance(answer(at(10), 100, at(9)), exact=True)
+        check(archive)
+        archive.record_balance(answer(at(10, 5), 110, at(10, 5)), exact=False)
+        archive.record_balance(answer(at(10), 7, at(9), wallet=other), exact=True)
+        check(archive)
+        archive.add([covered(None, at(20)), change(at(5), 70)])
+        check(archive)
+        archive.record_balance(answer(at(25), 130, at(24)), exact=True)
+        check(archive)
+        archive.record_balance(answer(at(10), 5, at(9), token=bonk), exact=True)
+        queries.append(balance_query(at(10), token=bonk))
+        check(archive)
+        assert _raw(archive.lookup_balance(queries[2])) == 130
+
+
+def test_every_write_but_an_answer_drops_the_whole_read_cache() -> None:
+    """The read cache outlives only a transaction that wrote answers alone: each other
+    write method marks the writer (``answered = None``). A write method added later must
+    be listed here once it does the same."""
+    from asof.archive.sqlite import _Writer
+
+    public = {name for name, value in vars(_Writer).items()
+              if callable(value) and not name.startswith("_")}
+    reads_only = {"sync"}
+    assert public - reads_only == {"answer", "change", "ledger", "holding", "coverage",
+                                   "put_sync", "forget_sync", "mark_imported", "clear",
+                                   "block_time"}
+    import inspect
+
+    for name in public - reads_only - {"answer"}:
+        assert "self.answered = None" in inspect.getsource(getattr(_Writer, name)), name

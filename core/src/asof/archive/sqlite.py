@@ -749,6 +749,10 @@ class _Writer:
         self._provenance = self.ids.provenance
         self._provenance_objects = self.ids.provenance_objects
         self._stored = 0
+        #: the (chain, wallet, token chain, token address) of every answer written, or
+        #: ``None`` once anything else is written (a token row included): then a
+        #: reader's cache is dropped whole, else only those answers' lists
+        self.answered: set[tuple[str, str, str, str]] | None = set()
 
     @property
     def stored(self) -> int:
@@ -774,6 +778,7 @@ class _Writer:
                 "VALUES (?, ?, ?, ?, ?)",
                 (*key, token.standard, token.decimals, token.symbol))
             token_id = int(cur.lastrowid or 0)
+            self.answered = None
         else:
             token_id, standard, decimals, symbol = row
             merged = (
@@ -784,6 +789,7 @@ class _Writer:
             if merged != (standard, decimals, symbol):
                 conn.execute("UPDATE tokens SET standard = ?, decimals = ?, symbol = ? "
                              "WHERE id = ?", (*merged, token_id))
+                self.answered = None
         self._tokens[key] = token_id
         self._merged[full] = token_id
         return token_id
@@ -823,11 +829,13 @@ class _Writer:
 
     # -- records
     def change(self, change: BalanceChange, provider: str | None = None) -> None:
+        self.answered = None
         cur = self.conn.execute(_INSERT_CHANGE,
                                 self._change_tuples([row_of(change, provider)])[0])
         self._stored += cur.rowcount
 
     def changes(self, rows: Sequence[ChangeRow]) -> None:
+        self.answered = None
         cur = self.conn.executemany(_INSERT_CHANGE, self._change_tuples(rows))
         self._stored += cur.rowcount
 
@@ -854,6 +862,7 @@ class _Writer:
         return out
 
     def ledger(self, entry: LedgerEntry, provider: str | None = None) -> None:
+        self.answered = None
         cur = self.conn.execute(
             "INSERT OR IGNORE INTO ledger (provider, chain, account, time_us, sequence, "
             "event_type, amount, balance, pending, known_type, provenance_id) "
@@ -867,6 +876,7 @@ class _Writer:
 
     def holding(self, point: HoldingsPoint, provider: str | None = None,
                 min_liquidity: Decimal | None = None) -> None:
+        self.answered = None
         breakdown = None if point.breakdown is None else json.dumps(
             to_data(list(point.breakdown)), separators=(",", ":"))
         key = (provider or point.provenance.provider, point.wallet.chain,
@@ -887,6 +897,9 @@ class _Writer:
         so identical provenance is stored once."""
         as_of = answer.as_of
         prov = answer.provenance
+        if self.answered is not None:
+            self.answered.add((answer.wallet.chain, answer.wallet.address,
+                               answer.token.chain, answer.token.address))
         fetched = prov.fetched_at
         echo = None if prov.echo is None else json.dumps(
             to_data(prov.echo), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -913,6 +926,7 @@ class _Writer:
         self._stored += 1
 
     def coverage(self, coverage: Coverage) -> None:
+        self.answered = None
         conn = self.conn
         wallet = coverage.wallet
         basis = dumps_scope(coverage.history_scope)
@@ -936,6 +950,7 @@ class _Writer:
         return None if row is None else _sync_from_row(row)
 
     def put_sync(self, key: str, row: SyncRow) -> None:
+        self.answered = None
         self.conn.execute(
             "INSERT OR REPLACE INTO sync_state (key, provider, query, cursor, exhausted, "
             "done, pages, items, cut_us, started_us, updated_us, basis) "
@@ -945,14 +960,17 @@ class _Writer:
              dumps_scope(row.scope)))
 
     def forget_sync(self, key: str) -> None:
+        self.answered = None
         self.conn.execute("DELETE FROM sync_state WHERE key = ?", (key,))
 
     def mark_imported(self, name: str, digest: str, records: int) -> None:
+        self.answered = None
         self.conn.execute(
             "INSERT OR REPLACE INTO imports (name, sha256, records, imported_us) "
             "VALUES (?, ?, ?, ?)", (name, digest, records, self.now_us))
 
     def clear(self, wallet: Wallet | None) -> int:
+        self.answered = None
         conn = self.conn
         self.ids.cleared = True
         removed = 0
@@ -975,6 +993,7 @@ class _Writer:
         return removed
 
     def block_time(self, provider: str, chain: str, block: BlockTime) -> None:
+        self.answered = None
         cur = self.conn.execute(
             "INSERT OR IGNORE INTO block_times (provider, chain, block, time_us, hash, "
             "recorded_us) VALUES (?, ?, ?, ?, ?, ?)",
@@ -1136,22 +1155,38 @@ class SQLiteStorage:
 
         The row ids the writes find or create are kept for this connection's next
         write while ``PRAGMA data_version`` (read under the write lock) is unchanged;
-        a rollback, a failed commit or a clear drops them."""
+        a rollback, a failed commit or a clear drops them. The read cache of this
+        connection is dropped, except after a transaction that wrote only answers:
+        then only what may depend on stored answers is."""
         conn: sqlite3.Connection | None = None
+        kept: _Cache | None = None
+        writer: _Writer | None = None
         ids: _Ids | None = None
         committed = False
         try:
             with self._transaction("BEGIN IMMEDIATE", "write") as conn:
-                self._caches.pop(conn, None)
+                kept = self._caches.pop(conn, None)
                 version = int(conn.execute("PRAGMA data_version").fetchone()[0])
                 ids = self._ids.get(conn)
                 if ids is None or ids.version != version or ids.full():
                     ids = self._ids[conn] = _Ids(version)
+                writer = _Writer(conn, to_us(now), ids)
                 try:
-                    yield _Writer(conn, to_us(now), ids)
+                    yield writer
                 finally:
                     self._caches.pop(conn, None)
             committed = True
+            if kept is not None and writer is not None and writer.answered is not None:
+                # only answers were written: the decoded tokens, wallets and provenance
+                # and the kinds of lists that read no stored answer (coverage, streams,
+                # which providers mention a token, seek plans over streams, merged
+                # tokens) stay as they are; every other entry (stored answers, and
+                # anything derived from them) is read afresh. The version checks of
+                # the next snapshot still apply.
+                for key in [k for k in kept.lists if k[0] not in {
+                        "coverage", "streams", "mentioned", "latest", "token"}]:
+                    del kept.lists[key]
+                self._caches[conn] = kept
         finally:
             if conn is not None and (not committed or ids is None or ids.cleared):
                 self._ids.pop(conn, None)
@@ -1175,7 +1210,12 @@ class SQLiteStorage:
             self.path, self.path.with_name(self.path.name + "-wal")) if p.exists())
 
     def compact(self) -> None:
-        """``VACUUM`` the file (nothing in memory)."""
+        """``VACUUM`` the file, then checkpoint and truncate its WAL (nothing in
+        memory): in WAL mode, ``VACUUM`` writes the whole rebuilt database into the WAL,
+        which would otherwise stay on disk as large as the database until the next
+        checkpoint."""
         if not self.memory:
             with self._guard():
-                self._conn().execute("VACUUM")
+                conn = self._conn()
+                conn.execute("VACUUM")
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
