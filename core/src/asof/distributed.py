@@ -64,7 +64,8 @@ __all__ = ["DEFAULT_BATCH", "DEFAULT_PAIRS", "Deployment", "PointsTask", "Series
 
 #: Point questions per task.
 DEFAULT_BATCH = 64
-#: (wallet, token) pairs per task of a series' walks (walked side by side on a worker).
+#: At most this many (wallet, token) pairs per task of a series' walks (walked side by
+#: side on a worker); fewer when that leaves under four tasks per worker thread.
 DEFAULT_PAIRS = 16
 
 
@@ -323,7 +324,7 @@ def series(dask: DaskClient, wallets: WalletLike | Sequence[WalletLike],
            end: TimeLike | None = None, every: str | int | timedelta | None = None,
            points: Sequence[TimeLike] | None = None, chain: str | None = None,
            deployment: Deployment | None = None, client: AsyncClient | None = None,
-           plan: Plan | None = None, batch: int = DEFAULT_PAIRS) -> Iterator[BulkResult]:
+           plan: Plan | None = None, batch: int | None = None) -> Iterator[BulkResult]:
     """:meth:`AsyncClient.series <asof.client.AsyncClient.series>` on the cluster
     ``dask``: every (wallet, token, point) of the grid (``every`` from ``start`` to
     ``end``, default ``1d``) or of the given ``points``, each part's results as its
@@ -333,7 +334,9 @@ def series(dask: DaskClient, wallets: WalletLike | Sequence[WalletLike],
     itself by default :meth:`Deployment.here`) unless ``plan`` is given (the plan of
     the same series), and partitioned (:func:`partition_series`): one task per history
     pull, which then answers its wallets' points from the shared archive, and the
-    walks of the other pairs in tasks of ``batch`` pairs. The results are those of the
+    walks of the other pairs in tasks of ``batch`` pairs (default: up to
+    :data:`DEFAULT_PAIRS`, fewer so that each worker thread gets four tasks or more,
+    for balance and a moving progress bar). The results are those of the
     one-process series, with the same ``index`` (its position there); a failed pull
     raises its error, as there."""
     from asof.client import _token_list, _wallets
@@ -347,8 +350,12 @@ def series(dask: DaskClient, wallets: WalletLike | Sequence[WalletLike],
         plan = _plan(deployment, client,
                      lambda c: c.plan_series(who, toks, start=start, end=end, every=every,
                                              points=points))
-    tasks = partition_series(series_parts(plan, who, tokens_of, len(times)), times,
-                             batch=batch)
+    parts = series_parts(plan, who, tokens_of, len(times))
+    if batch is None:
+        walked = sum(len(p.pairs) for p in parts if p.pull is None)
+        threads = max(1, sum(dask.nthreads().values()))  # type: ignore[no-untyped-call]
+        batch = max(1, min(DEFAULT_PAIRS, -(-walked // (4 * threads))))
+    tasks = partition_series(parts, times, batch=batch)
     for outcomes in _stream(dask, deployment, tasks):
         for result, failure in outcomes:
             if result is None:

@@ -203,3 +203,51 @@ def test_a_worker_killed_mid_series_loses_nothing(
     # the killed task (one pair) was redone on another worker, which read what it had
     # stored from the archive: at most the question in flight was asked again
     assert paid_alone <= paid <= paid_alone + 1
+
+
+def test_the_command_line_series_on_local_workers_writes_what_one_process_writes(
+        tmp_path: Path, pg_server: PostgresServer) -> None:
+    from click.testing import CliRunner
+
+    from asof.cli.app import cli
+    from asof.cli.common import CliState
+
+    wallets = WALLETS[:4]
+    world = busy_world(wallets, every_days=13)
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("wallet,token\n" + "".join(f"{w},USDC\n" for w in wallets),
+                     encoding="utf-8")
+    job = ["series", "--input", str(pairs), "--from", "2025-01-01", "--to", "2025-03-01",
+           "--sync", "--format", "csv"]
+    env = _env(("helius",))
+
+    def asof(path: Path, *extra: str) -> Any:
+        return CliRunner().invoke(cli, ["--config", str(path), *job, *extra],
+                                  obj=CliState(), env=env)
+
+    with serve(WorldServer(world, limit=20, per_seconds=1.0, latency=0.02)) as server:
+        alone = asof(_config(tmp_path / "one", server, _sqlite(tmp_path)))
+        assert alone.exit_code == 0, alone.output
+        paid_alone = _each_once(server)
+    database = pg_server.database()
+    with serve(WorldServer(world, limit=20, per_seconds=1.0, latency=0.02)) as server:
+        path = _config(tmp_path / "many", server, _postgres(database), store=database)
+        planned = asof(path, "--plan", "--workers", "2")
+        assert planned.exit_code == 0, planned.output
+        assert "walk helius solana" in planned.stdout
+        assert server.calls() == 0  # --plan spent nothing, and started no job
+        spread = asof(path, "--workers", "2")
+        assert spread.exit_code == 0, spread.output
+        assert server.refused == 0
+        assert _each_once(server) == paid_alone
+    assert spread.stdout == alone.stdout  # the same rows, in the same order
+    rows = spread.stdout.splitlines()[1:]
+    assert len(rows) == len(wallets) * 59
+    for line in rows:
+        wallet, _, moment, _, _, raw, *_ = line.split(",")
+        assert int(raw) == world.truth(Wallet.parse(wallet), USDC,
+                                       datetime.fromisoformat(moment).replace(tzinfo=UTC))
+    refused = CliRunner().invoke(cli, ["--config", str(path), *job[:-3], "--workers", "2"],
+                                 obj=CliState(), env=env)
+    assert refused.exit_code == 2
+    assert "add --sync" in refused.output
