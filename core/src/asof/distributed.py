@@ -77,6 +77,10 @@ class Deployment:
 
     config: str | None = None
     env: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    #: Questions (a series: pairs) in flight at once in each task on a worker
+    #: (``None``: :data:`asof.bulk.DEFAULT_CONCURRENCY`); the rate budget paces them.
+    concurrency: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.ge(1)))
 
     @classmethod
     def here(cls, config: str | os.PathLike[str] | None = None) -> Deployment:
@@ -89,7 +93,10 @@ class Deployment:
         """A new client for this deployment (on a worker)."""
         from asof.client import AsyncClient
 
-        return AsyncClient(self.config, env={**os.environ, **self.env})
+        client = AsyncClient(self.config, env={**os.environ, **self.env})
+        if self.concurrency is not None:
+            client.bulk.concurrency = self.concurrency
+        return client
 
 
 @attrs.frozen(kw_only=True)
