@@ -121,7 +121,6 @@ class WorldServer:
 def _handler(server: WorldServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as providers do
-        disable_nagle_algorithm = True  # headers and body are two writes: no ACK stall
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             return

@@ -19,10 +19,11 @@ from asof.bulk import BulkResult, SeriesPart, series_parts, series_tokens
 from asof.client import AsyncClient
 from asof.planner import Plan, Pull
 from asof.records import Wallet
-from asof.testing.client import credential_env, load_plugin, plugin_info
+from asof.testing.client import credentials_of
 from asof.testing.postgres import PostgresServer
 from tests.cli.world_server import WorldServer, busy_world, made_up_wallets, serve
 from tests.core.archive.world import USDC, World
+from tests.core.distributed.conftest import kill_a_busy_worker
 
 WALLETS: list[Wallet] = made_up_wallets(6)
 SPAN = {"start": "2025-01-01", "end": "2025-04-01"}  # 90 daily points
@@ -42,13 +43,6 @@ def _config(folder: Path, server: WorldServer, archive: str, *,
     return path
 
 
-def _env(providers: tuple[str, ...]) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for name in providers:
-        env.update(credential_env(plugin_info(load_plugin(name))))
-    return env
-
-
 def _sqlite(folder: Path) -> str:
     return f'[archive]\npath = "{folder / "archive.sqlite"}"'
 
@@ -63,6 +57,17 @@ def _one_process(path: Path, env: dict[str, str], wallets: list[Wallet]) -> list
             return [r async for r in client.series(wallets, "USDC", **SPAN)]
 
     return anyio.run(run)
+
+
+def _walked_alone(tmp_path: Path, world: World, latency: float,
+                  ) -> tuple[list[BulkResult], Counter[str]]:
+    """The walked series of WALLETS in one process (its own archive); the results and
+    the point questions it paid, each once, with no 429."""
+    with serve(WorldServer(world, limit=20, per_seconds=1.0, latency=latency)) as server:
+        alone = _one_process(_config(tmp_path / "one", server, _sqlite(tmp_path)),
+                             credentials_of("helius"), WALLETS)
+        assert server.refused == 0
+        return alone, _each_once(server)
 
 
 def _shown(results: list[BulkResult]) -> dict[int, tuple[Any, ...]]:
@@ -98,12 +103,8 @@ def _each_once(server: WorldServer) -> Counter[str]:
 def test_a_walked_series_on_two_workers_equals_one_process_and_pays_each_point_once(
         tmp_path: Path, pg_server: PostgresServer, dask_client: Any) -> None:
     world = busy_world(WALLETS, every_days=9)
-    env = _env(("helius",))
-    with serve(WorldServer(world, limit=20, per_seconds=1.0, latency=0.02)) as server:
-        alone = _one_process(_config(tmp_path / "one", server, _sqlite(tmp_path)), env,
-                             WALLETS)
-        paid_alone = _each_once(server)
-        assert server.refused == 0
+    env = credentials_of("helius")
+    alone, paid_alone = _walked_alone(tmp_path, world, 0.02)
     database = pg_server.database()
     with serve(WorldServer(world, limit=20, per_seconds=1.0, latency=0.02)) as server:
         path = _config(tmp_path / "many", server, _postgres(database), store=database)
@@ -124,7 +125,7 @@ def test_a_pulled_series_is_one_task_per_pull_then_archive_look_ups(
     wallets = made_up_wallets(17)  # two pulls at Allium's 15
     world = busy_world(wallets, every_days=5)
     providers = ("allium", "helius")
-    env = _env(providers)
+    env = credentials_of(*providers)
     with serve(WorldServer(world, limit=20, per_seconds=1.0, latency=0.02)) as server:
         alone = _one_process(_config(tmp_path / "one", server, _sqlite(tmp_path),
                                      providers=providers), env, wallets)
@@ -172,15 +173,10 @@ def test_a_series_is_partitioned_by_provider_batch() -> None:
 
 def test_a_worker_killed_mid_series_loses_nothing(
         tmp_path: Path, pg_server: PostgresServer, dask_client: Any) -> None:
-    import os
-    import signal
-
     world = busy_world(WALLETS, every_days=11)
-    env = _env(("helius",))
-    with serve(WorldServer(world, limit=20, per_seconds=1.0, latency=0.05)) as server:
-        alone = _one_process(_config(tmp_path / "one", server, _sqlite(tmp_path)), env,
-                             WALLETS)
-        paid_alone = server.calls(POINT_CALLS)
+    env = credentials_of("helius")
+    alone, asked = _walked_alone(tmp_path, world, 0.05)
+    paid_alone = sum(asked.values())
     database = pg_server.database()
     with serve(WorldServer(world, limit=20, per_seconds=1.0, latency=0.05)) as server:
         path = _config(tmp_path / "many", server, _postgres(database), store=database)
@@ -188,10 +184,7 @@ def test_a_worker_killed_mid_series_loses_nothing(
         stream = distributed.series(dask_client, WALLETS, "USDC", **SPAN,
                                     deployment=deployment, batch=1)
         results = [next(stream)]  # the job is running
-        busy = [w for w, keys in dask_client.processing().items() if keys]
-        assert busy, "no worker is running a task"
-        pids = dask_client.run(os.getpid, workers=busy[:1])
-        os.kill(next(iter(pids.values())), signal.SIGKILL)  # mid-task
+        kill_a_busy_worker(dask_client)
         results.extend(stream)
         paid = server.calls(POINT_CALLS)
         assert server.refused == 0
@@ -219,7 +212,7 @@ def test_the_command_line_series_on_local_workers_writes_what_one_process_writes
                      encoding="utf-8")
     job = ["series", "--input", str(pairs), "--from", "2025-01-01", "--to", "2025-03-01",
            "--sync", "--format", "csv"]
-    env = _env(("helius",))
+    env = credentials_of("helius")
 
     def asof(path: Path, *extra: str) -> Any:
         return CliRunner().invoke(cli, ["--config", str(path), *job, *extra],
