@@ -10,6 +10,7 @@ in-process limiter (no shared store): together they pass the limit and the serve
 refuses with 429 (those requests fail: one attempt each).
 
 Run: ``uv run --all-packages python bench/budget.py`` (about a minute and a half).
+``bench/budget_dask.py`` measures the same budget under one job on Dask workers.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import json
 import subprocess
 import sys
 import time
+
+from asof.testing.postgres import PostgresServer
+from asof.testing.ratelimited import RateLimitedServer
 
 
 def run(url: str, store: str, processes: int, total: int, concurrency: int,
@@ -48,27 +52,44 @@ def run(url: str, store: str, processes: int, total: int, concurrency: int,
     return time.perf_counter() - started, ok, limited
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=100, help="the per-key limit ...")
-    parser.add_argument("--per-seconds", type=float, default=2.0, help="... per this window")
-    parser.add_argument("--total", type=int, default=400, help="requests in the job")
-    parser.add_argument("--concurrency", type=int, default=2,
-                        help="requests in flight per process")
-    parser.add_argument("--latency", type=float, default=0.05, help="server latency (s)")
-    args = parser.parse_args()
-
-    from asof.testing.postgres import PostgresServer
-    from asof.testing.ratelimited import RateLimitedServer
-
+def print_head(what: str, args: argparse.Namespace, *, count: str) -> None:
+    """The title, the column names (``count``: processes or workers) and the note."""
     limit = args.requests / args.per_seconds
-    print(f"job: {args.total} requests; per-key limit {args.requests} per "
+    print(f"job: {args.total} {what}; per-key limit {args.requests} per "
           f"{args.per_seconds:g} s ({limit:g}/s); server latency {args.latency * 1000:g} ms; "
-          f"{args.concurrency} in flight per process")
-    print(f"{'processes':>9}  {'store':<10} {'seconds':>8} {'req/s':>7} {'of limit':>9} "
+          f"{args.concurrency} in flight per {count.rstrip('s')}")
+    print(f"{count:>9}  {'store':<10} {'seconds':>8} {'req/s':>7} {'of limit':>9} "
           f"{'ok':>5} {'429':>5} {'busiest':>8}")
     print(f"(busiest: the most requests let through in any {args.per_seconds:g} s window, "
           f"of {args.requests} allowed)")
+
+
+def print_row(count: int, store_name: str, seconds: float, ok: int,
+              server: RateLimitedServer, limit: float) -> None:
+    """One line of figures; the 429s and the busiest window from ``server``'s log."""
+    rate = ok / seconds
+    refused = server.statuses().get(429, 0)
+    print(f"{count:>9}  {store_name:<10} {seconds:>8.2f} {rate:>7.1f} "
+          f"{rate / limit:>8.0%} {ok:>5} {refused:>5} {server.busiest_window():>8}",
+          flush=True)
+
+
+def arguments(doc: str, *, total: int, concurrency: int) -> argparse.ArgumentParser:
+    """The options both budget benchmarks take."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=100, help="the per-key limit ...")
+    parser.add_argument("--per-seconds", type=float, default=2.0, help="... per this window")
+    parser.add_argument("--total", type=int, default=total, help="requests in the job")
+    parser.add_argument("--concurrency", type=int, default=concurrency,
+                        help="requests in flight per process")
+    parser.add_argument("--latency", type=float, default=0.05, help="server latency (s)")
+    return parser
+
+
+def main() -> None:
+    args = arguments(__doc__ or "", total=400, concurrency=2).parse_args()
+    limit = args.requests / args.per_seconds
+    print_head("requests", args, count="processes")
     pg = PostgresServer().start()
     try:
         for store_name, counts in (("shared", (1, 2, 4)), ("none", (4,))):
@@ -77,13 +98,9 @@ def main() -> None:
                 with RateLimitedServer(requests=args.requests, per_seconds=args.per_seconds,
                                        latency=args.latency) as server:
                     seconds, ok, _ = run(server.url, store, processes, args.total,
-                                               args.concurrency, args.requests,
-                                               args.per_seconds)
-                    refused = server.statuses().get(429, 0)
-                    busiest = server.busiest_window()
-                rate = ok / seconds
-                print(f"{processes:>9}  {store_name:<10} {seconds:>8.2f} {rate:>7.1f} "
-                      f"{rate / limit:>8.0%} {ok:>5} {refused:>5} {busiest:>8}", flush=True)
+                                         args.concurrency, args.requests,
+                                         args.per_seconds)
+                print_row(processes, store_name, seconds, ok, server, limit)
     finally:
         pg.stop()
 

@@ -72,6 +72,7 @@ class Hit:
     method: str
     path: str
     status: int
+    target: str = ""  #: the path with its query string (one question of balance-at)
 
 
 @attrs.define
@@ -136,7 +137,7 @@ def _handler(server: WorldServer) -> type[BaseHTTPRequestHandler]:
             content = self.rfile.read(length) if length else b""
             path = self.path.partition("?")[0]
             if path.startswith(server.limited) and not server.admit(arrived):
-                server.hits.append(Hit(arrived, method, path, 429))
+                server.hits.append(Hit(arrived, method, path, 429, self.path))
                 self._send(429, b'{"error": "rate limit exceeded"}', {"Retry-After": "1"})
                 return
             if server.latency:
@@ -145,7 +146,7 @@ def _handler(server: WorldServer) -> type[BaseHTTPRequestHandler]:
                               headers=dict(self.headers.items()))
             response = server.world.handler(request)
             body = response.read()
-            server.hits.append(Hit(arrived, method, path, response.status_code))
+            server.hits.append(Hit(arrived, method, path, response.status_code, self.path))
             self._send(response.status_code, body, {})
 
         def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:

@@ -123,6 +123,10 @@ def test_a_point_only_series_walks_and_never_asks_a_proven_point(
 
     results = anyio.run(run)
     assert len(results) == 3 * 90
+    # in order, walked side by side or not: pair by pair, each pair's points in time order
+    assert [r.index for r in results] == list(range(len(results)))
+    assert [(r.query.wallet, r.query.point.time) for r in results if r.query] == [
+        (w, START + timedelta(days=d)) for w in wallets for d in range(90)]
     for result in results:
         assert result.answer is not None
         assert result.query is not None

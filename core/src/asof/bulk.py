@@ -35,7 +35,8 @@ from asof.queries import BalanceQuery, HistoryQuery
 from asof.records import BalanceAt, Capability, Point, Token, Wallet
 from asof.tokens import resolve_token
 
-__all__ = ["DEFAULT_CONCURRENCY", "Bulk", "BulkResult", "QueryLike", "to_query"]
+__all__ = ["DEFAULT_CONCURRENCY", "Bulk", "BulkResult", "QueryLike", "SeriesPart", "series_parts",
+           "series_times", "series_tokens", "to_query"]
 
 #: Questions in flight at once (the rate limits pace them).
 DEFAULT_CONCURRENCY = 32
@@ -198,6 +199,58 @@ def _walks(rows: Sequence[_Row]) -> dict[int, _Walk]:
     return out
 
 
+def series_times(start: TimeLike | None, end: TimeLike | None, every: Any,
+                 points: Sequence[TimeLike] | None) -> list[datetime]:
+    """The moments of a series: the given ``points`` (sorted, each once), else the grid
+    ``every`` (default ``1d``) over [``start``, ``end``)."""
+    if points is not None:
+        return sorted({parse_time(p, field="points") for p in points})
+    if start is None or end is None:
+        raise InputError("give start and end (or points)", field="start" if start is None
+                         else "end")
+    return grid(parse_time(start, field="start"), parse_time(end, field="end"),
+                every or "1d")
+
+
+def series_tokens(wallets: Sequence[Wallet],
+                  tokens: Sequence[str | Token]) -> dict[str, tuple[Token, ...]]:
+    """The tokens of a series on each chain of ``wallets`` (text read on that chain,
+    Token objects on their own)."""
+    return {chain: tuple(dict.fromkeys(
+        resolve_token(chain, t) for t in tokens
+        if not isinstance(t, Token) or t.chain == chain))
+        for chain in dict.fromkeys(w.chain for w in wallets)}
+
+
+@attrs.frozen(kw_only=True)
+class SeriesPart:
+    """The (wallet, token) pairs answered together after one ``pull`` (``None``: the
+    pairs no pull covers, walked); its first result's index is ``first``."""
+
+    pairs: tuple[tuple[Wallet, Token], ...]
+    pull: Pull | None = None
+    first: int = 0
+
+
+def series_parts(plan: Plan, wallets: Sequence[Wallet],
+                 tokens_of: Mapping[str, tuple[Token, ...]], points: int) -> list[SeriesPart]:
+    """A series in the order it is answered: each pull of ``plan`` with its wallets'
+    pairs, then every other pair; ``points`` per pair fix each part's ``first``."""
+    parts: list[SeriesPart] = []
+    first = 0
+    pulled: set[Wallet] = set()
+    for task in plan.pulls:
+        pulled.update(task.wallets)
+        pairs = tuple((w, t) for w in task.wallets for t in tokens_of[w.chain])
+        parts.append(SeriesPart(pairs=pairs, pull=task, first=first))
+        first += len(pairs) * points
+    rest = tuple((w, t) for w in dict.fromkeys(wallets) if w not in pulled
+                 for t in tokens_of[w.chain])
+    if rest:
+        parts.append(SeriesPart(pairs=rest, first=first))
+    return parts
+
+
 class Bulk:
     """The bulk engine of one client: its router, its archive and its shared state."""
 
@@ -348,16 +401,6 @@ class Bulk:
 
     # -- series -----------------------------------------------------------------------
 
-    def _grid(self, start: TimeLike | None, end: TimeLike | None, every: Any,
-              points: Sequence[TimeLike] | None) -> list[datetime]:
-        if points is not None:
-            return sorted({parse_time(p, field="points") for p in points})
-        if start is None or end is None:
-            raise InputError("give start and end (or points)", field="start" if start is None
-                             else "end")
-        return grid(parse_time(start, field="start"), parse_time(end, field="end"),
-                    every or "1d")
-
     def _lookup(self, wallet: Wallet, token: Token,
                 times: Sequence[datetime]) -> list[BalanceAt | None]:
         lookup = getattr(self.archive, "lookup_series", None)
@@ -365,71 +408,78 @@ class Bulk:
             return [None] * len(times)
         return list(lookup(wallet, token, times))
 
-    def _series_setup(
-        self, wallets: Sequence[Wallet], tokens: Sequence[str | Token], times: list[datetime]
-    ) -> tuple[dict[str, tuple[Token, ...]], Plan]:
-        tokens_of: dict[str, tuple[Token, ...]] = {}
-        for chain in dict.fromkeys(w.chain for w in wallets):
-            tokens_of[chain] = tuple(dict.fromkeys(
-                resolve_token(chain, t) for t in tokens
-                if not isinstance(t, Token) or t.chain == chain))
+    def _series_plan(self, wallets: Sequence[Wallet], tokens_of: Mapping[str, tuple[Token, ...]],
+                     times: Sequence[datetime]) -> Plan:
         unknown = {
             (w, t): sum(1 for a in self._lookup(w, t, times) if a is None)
             for w in dict.fromkeys(wallets) for t in tokens_of[w.chain]
         }
-        plan = plan_series(self.router, wallets, tokens_of, times, unknown=unknown,
+        return plan_series(self.router, wallets, tokens_of, times, unknown=unknown,
                            can_pull=self._can_pull)
-        return tokens_of, plan
 
     def plan_series(self, wallets: Sequence[Wallet], tokens: Sequence[str | Token], *,
                     start: TimeLike | None = None, end: TimeLike | None = None,
                     every: Any = None, points: Sequence[TimeLike] | None = None) -> Plan:
         """The plan of :meth:`series`, spending nothing."""
-        return self._series_setup(wallets, tokens, self._grid(start, end, every, points))[1]
+        return self._series_plan(wallets, series_tokens(wallets, tokens),
+                                 series_times(start, end, every, points))
 
     async def series(
         self, wallets: Sequence[Wallet], tokens: Sequence[str | Token], *,
         start: TimeLike | None = None, end: TimeLike | None = None, every: Any = None,
         points: Sequence[TimeLike] | None = None, plan: Plan | None = None,
     ) -> AsyncIterator[BulkResult]:
-        """Every (wallet, token, point) of the grid, wallet by wallet, each wallet's
-        points in time order: pulls first where the plan chose them (then look-ups),
-        walks of point calls elsewhere."""
-        times = self._grid(start, end, every, points)
-        tokens_of, found = self._series_setup(wallets, tokens, times)
-        plan = plan or found
-        counter = iter(range(10**15))
-        pulled: set[Wallet] = set()
-        for task in plan.pulls:
-            await self._pull(task, times[-1] + timedelta(seconds=1))
-            pulled.update(task.wallets)
-            for wallet in task.wallets:
-                for token in tokens_of[wallet.chain]:
-                    async for result in self._pair(wallet, token, times, counter):
-                        yield result
-        rest = [(w, t) for w in dict.fromkeys(wallets) if w not in pulled
-                for t in tokens_of[w.chain]]
-        if not rest:
-            return
-        send, receive = anyio.create_memory_object_stream[list[BulkResult]](self.concurrency)
+        """Every (wallet, token, point) of the grid in :func:`series_parts` order (each
+        pair's points in time order; ``index`` is the position in that order): pulls
+        first where the plan chose them (then look-ups), walks of point calls
+        elsewhere."""
+        times = series_times(start, end, every, points)
+        tokens_of = series_tokens(wallets, tokens)
+        if plan is None:
+            plan = self._series_plan(wallets, tokens_of, times)
+        for part in series_parts(plan, wallets, tokens_of, len(times)):
+            async for result in self.series_part(part.pairs, times, pull=part.pull,
+                                                 first=part.first):
+                yield result
 
-        async def walk_one(wallet: Wallet, token: Token, out: Any, gate: Any) -> None:
-            async with out, gate:
-                found = [r async for r in self._pair(wallet, token, times, counter)]
-                await out.send(found)
+    async def series_part(self, pairs: Sequence[tuple[Wallet, Token]],
+                          times: Sequence[datetime], *, pull: Pull | None = None,
+                          first: int = 0) -> AsyncIterator[BulkResult]:
+        """One part of a series (:func:`series_parts`): the ``pull`` if any, then each
+        pair's points (look-ups, then a walk of what they leave unproven), pairs side
+        by side but yielded in order; the n-th result's index is ``first + n``."""
+        if pull is not None:
+            await self._pull(pull, times[-1] + timedelta(seconds=1))
+        if not pairs:
+            return
+        slots = anyio.Semaphore(self.concurrency)
+        send, receive = anyio.create_memory_object_stream[tuple[int, list[BulkResult]]](
+            self.concurrency)
+
+        async def walk_one(n: int, wallet: Wallet, token: Token, out: Any) -> None:
+            async with out:
+                found = [r async for r in self._pair(wallet, token, times,
+                                                     first + n * len(times))]
+                await out.send((n, found))
 
         async def produce(tg: anyio.abc.TaskGroup) -> None:
-            gate = anyio.CapacityLimiter(self.concurrency)
             async with send:
-                for wallet, token in rest:
-                    tg.start_soon(walk_one, wallet, token, send.clone(), gate)
+                for n, (wallet, token) in enumerate(pairs):
+                    await slots.acquire()
+                    tg.start_soon(walk_one, n, wallet, token, send.clone())
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(produce, tg)
             async with receive:
-                async for batch in receive:
-                    for result in batch:
-                        yield result
+                waiting: dict[int, list[BulkResult]] = {}
+                following = 0
+                async for n, found in receive:
+                    waiting[n] = found
+                    while following in waiting:
+                        slots.release()
+                        for result in waiting.pop(following):
+                            yield result
+                        following += 1
 
     async def _pull(self, task: Pull, end: datetime) -> PullReport:
         query = HistoryQuery(capability=Capability.BALANCE_HISTORY, wallets=task.wallets,
@@ -458,12 +508,14 @@ class Bulk:
         return [NoRoute("no answer") if found is None else found for found in known]
 
     async def _pair(self, wallet: Wallet, token: Token, times: Sequence[datetime],
-                    counter: Any) -> AsyncIterator[BulkResult]:
-        """One (wallet, token) of a series over ``times``, walked (:meth:`_walk`)."""
-        for moment, found in zip(times, await self._walk(wallet, token, times), strict=True):
+                    first: int) -> AsyncIterator[BulkResult]:
+        """One (wallet, token) of a series over ``times``, walked (:meth:`_walk`); the
+        results' indexes count from ``first``."""
+        found = await self._walk(wallet, token, times)
+        for n, (moment, outcome) in enumerate(zip(times, found, strict=True)):
             query = BalanceQuery(wallet=wallet, token=token, point=Point(time=moment))
             given = (str(wallet), token.symbol or token.address, moment)
-            yield _result(next(counter), given, query, found)
+            yield _result(first + n, given, query, outcome)
 
     # -- sync -------------------------------------------------------------------------
 

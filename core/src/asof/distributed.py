@@ -4,7 +4,10 @@ spread over the cluster's workers (install ``asof[dask]``).
 The caller plans the job with its own client (:mod:`asof.planner`), and partitions it
 by provider batch: the questions of one history pull (up to the provider's wallet limit,
 15 wallets for Allium) are one task, and the remaining point questions of a chain are
-cut into runs of ``batch`` questions, one task each; a sync is one task per pull. A task
+cut into runs of ``batch`` questions, one task each; a sync is one task per pull; a
+series is one task per pull (the pull, then its wallets' points from the archive) and
+the other (wallet, token) pairs in groups of ``batch`` pairs, each pair's walk on one
+worker (so each answer still fills the points it proves). A task
 is plain data (questions, wallets, times) plus a :class:`Deployment` (the configuration
 file's path and the environment variables to set), never a client: each worker opens
 its own :class:`~asof.client.AsyncClient` on the deployment's shared archive
@@ -28,29 +31,42 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from asof import errors
-from asof.bulk import BulkResult, QueryLike, to_query
+from asof.bulk import (
+    BulkResult,
+    QueryLike,
+    SeriesPart,
+    series_parts,
+    series_times,
+    series_tokens,
+    to_query,
+)
 from asof.errors import AsofError
 from asof.planner import Plan, Pull
+from asof.points import TimeLike
 from asof.queries import BalanceQuery
-from asof.records import BalanceAt, Wallet
+from asof.records import BalanceAt, Token, Wallet
 
 if TYPE_CHECKING:
     from distributed import Client as DaskClient
 
     from asof.archive.pull import PullReport
-    from asof.client import AsyncClient
+    from asof.client import AsyncClient, WalletLike
 
-__all__ = ["DEFAULT_BATCH", "Deployment", "PointsTask", "SyncTask", "balance_at_many",
-           "partition", "run_task", "sync"]
+__all__ = ["DEFAULT_BATCH", "DEFAULT_PAIRS", "Deployment", "PointsTask", "SeriesTask",
+           "SyncTask", "balance_at_many", "partition", "partition_series", "run_task",
+           "series", "sync"]
 
 #: Point questions per task.
 DEFAULT_BATCH = 64
+#: At most this many (wallet, token) pairs per task of a series' walks (walked side by
+#: side on a worker); fewer when that leaves under four tasks per worker thread.
+DEFAULT_PAIRS = 16
 
 
 @attrs.frozen(kw_only=True)
@@ -61,6 +77,10 @@ class Deployment:
 
     config: str | None = None
     env: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    #: Questions (a series: pairs) in flight at once in each task on a worker
+    #: (``None``: :data:`asof.bulk.DEFAULT_CONCURRENCY`); the rate budget paces them.
+    concurrency: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.ge(1)))
 
     @classmethod
     def here(cls, config: str | os.PathLike[str] | None = None) -> Deployment:
@@ -73,7 +93,10 @@ class Deployment:
         """A new client for this deployment (on a worker)."""
         from asof.client import AsyncClient
 
-        return AsyncClient(self.config, env={**os.environ, **self.env})
+        client = AsyncClient(self.config, env={**os.environ, **self.env})
+        if self.concurrency is not None:
+            client.bulk.concurrency = self.concurrency
+        return client
 
 
 @attrs.frozen(kw_only=True)
@@ -94,6 +117,17 @@ class SyncTask:
     pull: Pull
     start: datetime | None = None
     end: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SeriesTask:
+    """One part of a series on one worker (:class:`~asof.bulk.SeriesPart`): the
+    ``pull`` if any, then each pair's points at ``times``; indexes from ``first``."""
+
+    pairs: tuple[tuple[Wallet, Token], ...]
+    times: tuple[datetime, ...]
+    pull: Pull | None = None
+    first: int = 0
 
 
 @attrs.frozen
@@ -150,7 +184,30 @@ def partition(plan_pulls: Sequence[Pull], queries: Sequence[BalanceQuery], *,
     return tasks
 
 
-def run_task(deployment: Deployment, task: PointsTask | SyncTask) -> list[Any]:
+def partition_series(parts: Sequence[SeriesPart], times: Sequence[datetime], *,
+                     batch: int = DEFAULT_PAIRS) -> list[SeriesTask]:
+    """The tasks of a series (its :func:`~asof.bulk.series_parts`): each pull's part
+    as one task, the walked part in runs of ``batch`` pairs. Each pair is in exactly
+    one task, and its indexes are those of the one-process series."""
+    if batch < 1:
+        raise ValueError(f"batch must be positive, not {batch!r}")
+    moments = tuple(times)
+    tasks: list[SeriesTask] = []
+    for part in parts:
+        if part.pull is not None:
+            tasks.append(SeriesTask(pairs=part.pairs, times=moments, pull=part.pull,
+                                    first=part.first))
+            continue
+        for i in range(0, len(part.pairs), batch):
+            tasks.append(SeriesTask(pairs=part.pairs[i:i + batch], times=moments,
+                                    first=part.first + i * len(moments)))
+    return tasks
+
+
+Task = PointsTask | SyncTask | SeriesTask
+
+
+def run_task(deployment: Deployment, task: Task) -> list[Any]:
     """Run one task on this worker with a client of its own (a new event loop in the
     worker's thread); the outcomes as plain, picklable data."""
     import anyio
@@ -181,13 +238,27 @@ def run_task(deployment: Deployment, task: PointsTask | SyncTask) -> list[Any]:
                 return [(job.pull, None, _Failure.of(exc))]
         return [(job.pull, report, None)]
 
+    async def series_part(job: SeriesTask) -> list[Any]:
+        out: list[Any] = []
+        async with deployment.client() as client:
+            try:
+                async for result in client.bulk.series_part(job.pairs, job.times,
+                                                            pull=job.pull, first=job.first):
+                    failure = None if result.error is None else _Failure.of(result.error)
+                    out.append((attrs.evolve(result, error=None), failure))
+            except AsofError as exc:  # the pull failed: the series stops, as in one process
+                return [(None, _Failure.of(exc))]
+        return out
+
     if isinstance(task, PointsTask):
         return anyio.run(points, task)
+    if isinstance(task, SeriesTask):
+        return anyio.run(series_part, task)
     return anyio.run(one_sync, task)
 
 
 def _stream(dask: DaskClient, deployment: Deployment,
-            tasks: Sequence[PointsTask | SyncTask]) -> Iterator[list[Any]]:
+            tasks: Sequence[Task]) -> Iterator[list[Any]]:
     from distributed import as_completed
 
     if not tasks:
@@ -253,6 +324,50 @@ def sync(dask: DaskClient, wallets: Sequence[Wallet], *,
     for outcomes in _stream(dask, deployment, tasks):
         for pulled, report, failure in outcomes:
             yield pulled, failure.error() if failure is not None else report
+
+
+def series(dask: DaskClient, wallets: WalletLike | Sequence[WalletLike],
+           tokens: str | Token | Sequence[str | Token], *, start: TimeLike | None = None,
+           end: TimeLike | None = None, every: str | int | timedelta | None = None,
+           points: Sequence[TimeLike] | None = None, chain: str | None = None,
+           deployment: Deployment | None = None, client: AsyncClient | None = None,
+           plan: Plan | None = None, batch: int | None = None) -> Iterator[BulkResult]:
+    """:meth:`AsyncClient.series <asof.client.AsyncClient.series>` on the cluster
+    ``dask``: every (wallet, token, point) of the grid (``every`` from ``start`` to
+    ``end``, default ``1d``) or of the given ``points``, each part's results as its
+    task completes.
+
+    The series is planned here with ``client`` (default: a client of ``deployment``,
+    itself by default :meth:`Deployment.here`) unless ``plan`` is given (the plan of
+    the same series), and partitioned (:func:`partition_series`): one task per history
+    pull, which then answers its wallets' points from the shared archive, and the
+    walks of the other pairs in tasks of ``batch`` pairs (default: up to
+    :data:`DEFAULT_PAIRS`, fewer so that each worker thread gets four tasks or more,
+    for balance and a moving progress bar). The results are those of the
+    one-process series, with the same ``index`` (its position there); a failed pull
+    raises its error, as there."""
+    from asof.client import _token_list, _wallets
+
+    deployment = deployment or Deployment.here()
+    who = _wallets(wallets, chain)
+    toks = _token_list(tokens)
+    times = series_times(start, end, every, points)
+    tokens_of = series_tokens(who, toks)
+    if plan is None:
+        plan = _plan(deployment, client,
+                     lambda c: c.plan_series(who, toks, start=start, end=end, every=every,
+                                             points=points))
+    parts = series_parts(plan, who, tokens_of, len(times))
+    if batch is None:
+        walked = sum(len(p.pairs) for p in parts if p.pull is None)
+        threads = max(1, sum(dask.nthreads().values()))  # type: ignore[no-untyped-call]
+        batch = max(1, min(DEFAULT_PAIRS, -(-walked // (4 * threads))))
+    tasks = partition_series(parts, times, batch=batch)
+    for outcomes in _stream(dask, deployment, tasks):
+        for result, failure in outcomes:
+            if result is None:
+                raise failure.error()
+            yield result if failure is None else attrs.evolve(result, error=failure.error())
 
 
 def _plan(deployment: Deployment, client: AsyncClient | None, make: Any) -> Any:

@@ -25,3 +25,14 @@ def dask_client() -> Iterator[Any]:
     finally:
         client.close()
         cluster.close()
+
+
+def kill_a_busy_worker(dask: Any) -> None:
+    """SIGKILL one worker process that is running a task (mid-task)."""
+    import os
+    import signal
+
+    busy = [w for w, keys in dask.processing().items() if keys]
+    assert busy, "no worker is running a task"
+    pids = dask.run(os.getpid, workers=busy[:1])
+    os.kill(next(iter(pids.values())), signal.SIGKILL)

@@ -21,6 +21,7 @@ from asof.testing.client import credential_env, load_plugin, plugin_info
 from asof.testing.postgres import PostgresServer
 from tests.cli.world_server import WorldServer, busy_world, made_up_wallets, serve
 from tests.core.archive.world import USDC
+from tests.core.distributed.conftest import kill_a_busy_worker
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 WALLETS: list[Wallet] = made_up_wallets(6)
@@ -117,9 +118,6 @@ def _point(moment: datetime) -> Any:
 
 def test_a_worker_killed_mid_job_loses_nothing_and_its_tasks_are_redone(
         tmp_path: Path, pg_server: PostgresServer, dask_client: Any) -> None:
-    import os
-    import signal
-
     world = busy_world(WALLETS, every_days=11)
     database = pg_server.database()
     batch = 5
@@ -130,10 +128,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_its_tasks_are_redone(
         stream = distributed.balance_at_many(dask_client, QUERIES, deployment=deployment,
                                              batch=batch)
         results = [next(stream)]  # the job is running
-        busy = [w for w, keys in dask_client.processing().items() if keys]
-        assert busy, "no worker is running a task"
-        pids = dask_client.run(os.getpid, workers=busy[:1])
-        os.kill(next(iter(pids.values())), signal.SIGKILL)  # mid-task
+        kill_a_busy_worker(dask_client)
         results.extend(stream)
         paid = server.calls("/v1/wallet/")
         assert server.refused == 0

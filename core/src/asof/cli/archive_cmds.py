@@ -6,7 +6,7 @@
     asof sync CHAIN:WALLET... | --input FILE [--from TIME] [--to TIME] [--token TOKEN ...]
               [--provider NAME] [--plan] [--budget CREDITS]
     asof series CHAIN:WALLET TOKEN | --input FILE --from TIME --to TIME [--every 1d]
-                [--sync] [--plan] [--budget CREDITS]
+                [--sync] [--plan] [--budget CREDITS] [--workers N | --cluster ADDRESS]
     asof import FILE [--format jsonl|csv] [--complete-from TIME] [--complete-to TIME]
     asof export [--format jsonl|csv] [--wallet CHAIN:WALLET] [--chain CHAIN] [--token TOKEN]
                 [--kind KIND ...] [--provider NAME] [--from TIME] [--to TIME] [--output FILE]
@@ -240,12 +240,14 @@ def _series_row(point: SeriesPoint, symbol: str, unit: str) -> dict[str, Any]:
               "of up to the provider's wallet limit, or point calls where no history "
               "provider serves the chain.")
 @plan_options
+@cluster_options
 @value_option
 @output_option
 @pass_state
 def series(state: CliState, wallet: Wallet | None, token: str | None, input_file: str | None,
            start: datetime, end: datetime, every: str, pull_first: bool, show_plan: bool,
-           budget: str | None, value: str | None = None) -> None:
+           budget: str | None, cluster: str | None = None, workers: int | None = None,
+           value: str | None = None) -> None:
     """The balance of TOKEN held by CHAIN:WALLET at every grid point in [--from, --to).
 
     Points sit on boundaries of the step counted from 1970-01-01 UTC (midnight for 1d,
@@ -254,13 +256,16 @@ def series(state: CliState, wallet: Wallet | None, token: str | None, input_file
     point the archive does not prove is shown as "-", never as zero. With --sync the
     missing points are got first, with the fewest paid calls the planner finds
     (--plan prints that plan and spends nothing; --budget CREDITS refuses a plan that
-    would spend more).
+    would spend more). --workers N (a local Dask cluster) or --cluster tcp://HOST:PORT
+    runs the --sync job on a cluster's workers, which share the archive and the rate
+    budget the configuration names; the rows are those of one process, in its order.
 
     \b
     Example:
       asof series solana:GQUtvPx8...Aydz USDC --from 2025-01-01 --to 2025-02-01
       asof series solana:GQUtvPx8...Aydz SOL --from 2025-03-01 --to 2025-03-02 --every 1h
       asof series --input pairs.csv --from 2025-01-01 --to 2026-01-01 --sync --format csv
+      asof series --input pairs.csv --from 2025-01-01 --to 2026-01-01 --sync --workers 4
     """
     if input_file is not None:
         if wallet is not None or token is not None:
@@ -270,6 +275,9 @@ def series(state: CliState, wallet: Wallet | None, token: str | None, input_file
         raise click.UsageError("give CHAIN:WALLET TOKEN, or --input FILE")
     else:
         pairs = [(wallet, token)]
+    if (cluster is not None or workers is not None) and not (pull_first or show_plan):
+        raise click.UsageError("--cluster and --workers run the --sync job on a cluster; "
+                               "without --sync the archive alone answers (add --sync)")
     times = grid(start, end, every)  # a bad range or step is refused before anything else
     with_pair = input_file is not None
     if not with_pair and not pull_first and not show_plan and budget is None:
@@ -292,7 +300,8 @@ def series(state: CliState, wallet: Wallet | None, token: str | None, input_file
 
     missing = series_bulk(state, pairs, start=start, end=end, every=every,
                           sync=pull_first, show_plan=show_plan, budget=budget,
-                          with_pair=with_pair, archive_rows=archive_rows)
+                          with_pair=with_pair, archive_rows=archive_rows,
+                          cluster=cluster, workers=workers)
     if missing:
         _missing_note(missing, len(times) * len(pairs), pairs, pull_first)
 

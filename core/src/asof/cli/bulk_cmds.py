@@ -14,7 +14,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -241,25 +241,32 @@ async def _on_cluster(state: CliState, client: AsyncClient, path: str, names: li
 
     def job() -> int:
         failed = 0
-        waiting: dict[int, BulkResult] = {}
-        following = 0
         with dask_client(cluster, workers) as dask, \
                 output(state, columns=_columns(names)) as out, \
                 progress(state, f"balance-at {Path(path).name}", total=len(rows)) as bar:
-            for result in distributed.balance_at_many(dask, rows, deployment=deployment,
-                                                      plan=plan):
-                waiting[result.index] = result
-                bar.advance()
-                while following in waiting:
-                    done = waiting.pop(following)
-                    row = dict(done.given)
-                    row.update(_answer_cells(done.answer, _error_text(done)))
-                    failed += done.error is not None
-                    out.write(row)
-                    following += 1
+            results = distributed.balance_at_many(dask, rows, deployment=deployment,
+                                                  plan=plan)
+            for done in in_order(results, bar.advance):
+                row = dict(done.given)
+                row.update(_answer_cells(done.answer, _error_text(done)))
+                failed += done.error is not None
+                out.write(row)
         return failed
 
     return await anyio.to_thread.run_sync(job)
+
+
+def in_order(results: Iterable[BulkResult], arrived: Callable[[], Any]) -> Iterator[BulkResult]:
+    """``results`` that arrive in any order (a cluster's), in index order from 0;
+    ``arrived`` is called as each one arrives (a progress bar's advance)."""
+    waiting: dict[int, BulkResult] = {}
+    following = 0
+    for result in results:
+        waiting[result.index] = result
+        arrived()
+        while following in waiting:
+            yield waiting.pop(following)
+            following += 1
 
 
 def _error_text(result: BulkResult) -> str | None:
@@ -374,10 +381,13 @@ def _answer_series_cells(answer: BalanceAt | None, unit: str) -> dict[str, Any]:
 def series_bulk(state: CliState, pairs: Sequence[tuple[Wallet, str]], *, start: datetime,
                 end: datetime, every: str, sync: bool, show_plan: bool,
                 budget: str | None, with_pair: bool,
-                archive_rows: Callable[[], Iterator[dict[str, Any]]]) -> int:
+                archive_rows: Callable[[], Iterator[dict[str, Any]]],
+                cluster: str | None = None, workers: int | None = None) -> int:
     """``asof series`` for many (wallet, token) pairs. With ``sync`` the planned job
-    (pulls or walks) fills what the archive does not prove; without it the archive
-    alone answers (``archive_rows``). Returns how many points stayed unknown."""
+    (pulls or walks) fills what the archive does not prove, in this process or on a
+    Dask cluster (``cluster``/``workers``, the same rows in the same order); without it
+    the archive alone answers (``archive_rows``). Returns how many points stayed
+    unknown."""
     groups: dict[str, list[Wallet]] = {}
     for wallet, token in pairs:
         groups.setdefault(token, [])
@@ -397,29 +407,68 @@ def series_bulk(state: CliState, pairs: Sequence[tuple[Wallet, str]], *, start: 
         if not sync:
             return
         names = _series_names(pairs, with_pair)
+        total = sum(p.questions for p in plans.values())
+        if cluster is not None or workers is not None:
+            missing = await _series_on_cluster(state, groups, plans, names, total,
+                                               with_pair, cluster, workers,
+                                               start=start, end=end, every=every)
+            return
         with output(state, columns=_columns(names)) as out, \
-                progress(state, "series", total=sum(p.questions for p in plans.values())) \
-                as bar:
+                progress(state, "series", total=total) as bar:
             for token, ws in groups.items():
-                async for result in client.series(ws, token, start=start, end=end,
-                                                  every=every):
-                    assert result.query is not None
-                    unit = resolve_chain(result.query.chain).point_unit
-                    row: dict[str, Any] = {}
-                    if with_pair:
-                        row.update(wallet=str(result.query.wallet), token=token)
-                    row["time"] = result.query.point.time
-                    row.update(_answer_series_cells(result.answer, unit))
-                    if result.answer is None:
-                        missing += 1
-                        row["error"] = _error_text(result)
-                    out.write(row)
+                async for result in client.bulk.series(ws, [token], start=start, end=end,
+                                                       every=every, plan=plans[token]):
+                    missing += _write_series_result(out, result, token, with_pair)
                     bar.advance()
 
     run_client(state, run)
     if missing == -1 or sync:
         return max(missing, 0)
     return _write_archive_rows(state, pairs, with_pair, archive_rows)
+
+
+def _write_series_result(out: Any, result: BulkResult, token: str, with_pair: bool) -> int:
+    """Write one point of a series; 1 when it stayed unknown, else 0."""
+    assert result.query is not None
+    unit = resolve_chain(result.query.chain).point_unit
+    row: dict[str, Any] = {}
+    if with_pair:
+        row.update(wallet=str(result.query.wallet), token=token)
+    row["time"] = result.query.point.time
+    row.update(_answer_series_cells(result.answer, unit))
+    if result.answer is None:
+        row["error"] = _error_text(result)
+    out.write(row)
+    return result.answer is None
+
+
+async def _series_on_cluster(state: CliState, groups: dict[str, list[Wallet]],
+                             plans: dict[str, Plan], names: list[str], total: int,
+                             with_pair: bool, cluster: str | None, workers: int | None,
+                             **span: Any) -> int:
+    """``series --sync`` on a Dask cluster: each token's series as planned here, run on
+    the workers, its rows written in the one-process order as they arrive; the number
+    of points that stayed unknown."""
+    import anyio.to_thread
+
+    from asof import distributed
+    from asof.cli.cluster import dask_client
+
+    deployment = distributed.Deployment.here(state.config)
+
+    def job() -> int:
+        missing = 0
+        with dask_client(cluster, workers) as dask, \
+                output(state, columns=_columns(names)) as out, \
+                progress(state, "series", total=total) as bar:
+            for token, ws in groups.items():
+                results = distributed.series(dask, ws, token, deployment=deployment,
+                                             plan=plans[token], **span)
+                for result in in_order(results, bar.advance):
+                    missing += _write_series_result(out, result, token, with_pair)
+        return missing
+
+    return await anyio.to_thread.run_sync(job)
 
 
 def _series_names(pairs: Sequence[tuple[Wallet, str]], with_pair: bool) -> list[str]:

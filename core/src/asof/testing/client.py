@@ -27,6 +27,7 @@ __all__ = [
     "FAKE_SECRET",
     "FIXED_NOW",
     "credential_env",
+    "credentials_of",
     "load_plugin",
     "make_client",
     "plugin_info",
@@ -75,6 +76,14 @@ def credential_env(
                     value = real[name]
                     break
         env[key] = value
+    return env
+
+
+def credentials_of(*names: str) -> dict[str, str]:
+    """:func:`credential_env` of each installed plugin in ``names``, merged."""
+    env: dict[str, str] = {}
+    for name in names:
+        env.update(credential_env(plugin_info(load_plugin(name))))
     return env
 
 

@@ -18,7 +18,9 @@ left out of :meth:`~RateLimitedServer.statuses` and
 own) sends requests to it through asof's transport, as processes sharing a key do.
 
 ``force_429`` makes the next that many answers 429 with ``Retry-After: retry_after``
-whatever the budget (a provider that asks clients to slow down).
+whatever the budget (a provider that asks clients to slow down). ``answer`` makes it
+speak a provider's API: what a request let through gets, by its path (with the query
+string), e.g. a Helius-shaped balance-at.
 """
 
 from __future__ import annotations
@@ -62,13 +64,15 @@ class RateLimitedServer:
 
     def __init__(self, *, requests: int, per_seconds: float, latency: float = 0.0,
                  header: str = "X-API-Key", retry_after: int = 1,
-                 exempt: tuple[str, ...] = ("/health",)) -> None:
+                 exempt: tuple[str, ...] = ("/health",),
+                 answer: Callable[[str], tuple[int, bytes]] | None = None) -> None:
         self.requests = requests
         self.per_seconds = per_seconds
         self.latency = latency
         self.header = header
         self.retry_after = retry_after
         self.exempt = exempt
+        self.answer = answer  #: (status, JSON body) of a request let through, by path
         self.force_429 = 0
         self.log: list[Hit] = []
         self._recent: dict[str, deque[float]] = defaultdict(deque)
@@ -83,7 +87,7 @@ class RateLimitedServer:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def _admit(self, key: str, path: str) -> int:
+    def _admit(self, key: str, path: str) -> tuple[int, bytes]:
         now = time.time()
         digest = hashlib.sha256(key.encode()).hexdigest()[:12]
         with self._lock:
@@ -99,8 +103,15 @@ class RateLimitedServer:
                 status = 429 if len(recent) >= self.requests else 200
                 if status == 200:
                     recent.append(now)
+        if status == 429:
+            body = json.dumps({"error": "Too many requests"}).encode()
+        elif self.answer is not None and path not in self.exempt:
+            status, body = self.answer(path)
+        else:
+            body = json.dumps({"ok": True, "path": path}).encode()
+        with self._lock:
             self.log.append(Hit(now, digest, path, status))
-        return status
+        return status, body
 
     def start(self) -> RateLimitedServer:
         """Start serving in a background thread."""
@@ -108,16 +119,17 @@ class RateLimitedServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep connections open, as providers do
+            # headers and body go out in two writes: without TCP_NODELAY the body
+            # waits for the client's delayed ACK of the headers (about 40 ms)
+            disable_nagle_algorithm = True
 
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 if length:
                     self.rfile.read(length)
-                status = owner._admit(self.headers.get(owner.header, ""), self.path)
+                status, body = owner._admit(self.headers.get(owner.header, ""), self.path)
                 if owner.latency:
                     time.sleep(owner.latency)
-                body = (json.dumps({"ok": True, "path": self.path}) if status == 200
-                        else json.dumps({"error": "Too many requests"})).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
