@@ -8,6 +8,7 @@ print their figures; they are not tests and are not run by the test suite.
 from __future__ import annotations
 
 import random
+import resource
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -92,3 +93,17 @@ def table(rows: list[Figure]) -> None:
         cells = (name, ours, bare, f"{ratio:.2f}x" if ratio else "-", target)
         print("| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
               + " |")
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory, in MiB. On Linux from ``VmHWM`` (the
+    high-water mark of this program's own memory): ``ru_maxrss`` survives ``exec`` and
+    so would count a large parent's memory at the fork."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -9,7 +9,7 @@ with no 429. As a baseline, the same job runs in the same processes each with it
 in-process limiter (no shared store): together they pass the limit and the server
 refuses with 429 (those requests fail: one attempt each).
 
-Run: ``uv run --all-packages python bench/budget.py`` (about a minute and a half).
+Run: ``uv run --all-packages python bench/budget.py`` (about four minutes).
 ``bench/budget_dask.py`` measures the same budget under one job on Dask workers.
 """
 
@@ -57,7 +57,7 @@ def print_head(what: str, args: argparse.Namespace, *, count: str) -> None:
     limit = args.requests / args.per_seconds
     print(f"job: {args.total} {what}; per-key limit {args.requests} per "
           f"{args.per_seconds:g} s ({limit:g}/s); server latency {args.latency * 1000:g} ms; "
-          f"{args.concurrency} in flight per {count.rstrip('s')}")
+          f"{args.concurrency} in flight per {count.removesuffix('s').removesuffix('e')}")
     print(f"{count:>9}  {'store':<10} {'seconds':>8} {'req/s':>7} {'of limit':>9} "
           f"{'ok':>5} {'429':>5} {'busiest':>8}")
     print(f"(busiest: the most requests let through in any {args.per_seconds:g} s window, "
@@ -74,11 +74,16 @@ def print_row(count: int, store_name: str, seconds: float, ok: int,
           flush=True)
 
 
-def arguments(doc: str, *, total: int, concurrency: int) -> argparse.ArgumentParser:
-    """The options both budget benchmarks take."""
+def arguments(doc: str, *, total: int, concurrency: int, requests: int = 500,
+              per_seconds: float = 10.0) -> argparse.ArgumentParser:
+    """The options both budget benchmarks take (default limit: 50/s counted over 10 s
+    windows, over which the budget's widening is its 3%; over windows shorter than
+    3.4 s its 100 ms floor widens more, e.g. 5% at 2 s, 10% at 1 s)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=100, help="the per-key limit ...")
-    parser.add_argument("--per-seconds", type=float, default=2.0, help="... per this window")
+    parser.add_argument("--requests", type=int, default=requests,
+                        help="the per-key limit ...")
+    parser.add_argument("--per-seconds", type=float, default=per_seconds,
+                        help="... per this window")
     parser.add_argument("--total", type=int, default=total, help="requests in the job")
     parser.add_argument("--concurrency", type=int, default=concurrency,
                         help="requests in flight per process")
@@ -87,7 +92,7 @@ def arguments(doc: str, *, total: int, concurrency: int) -> argparse.ArgumentPar
 
 
 def main() -> None:
-    args = arguments(__doc__ or "", total=400, concurrency=2).parse_args()
+    args = arguments(__doc__ or "", total=2000, concurrency=2).parse_args()
     limit = args.requests / args.per_seconds
     print_head("requests", args, count="processes")
     pg = PostgresServer().start()

@@ -15,7 +15,7 @@ measured. req/s counts answered questions over the job's wall time, from the mom
 the warmed-up cluster is given the job (planning, task start-up and each task's client
 included).
 
-Run: ``uv run --all-packages python bench/budget_dask.py`` (about two minutes).
+Run: ``uv run --all-packages python bench/budget_dask.py`` (about six minutes).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def run(workers: int, url: str, store: str, args: object) -> tuple[float, int]:
 
 
 def main() -> None:
-    parser = arguments(__doc__ or "", total=800, concurrency=1)
+    parser = arguments(__doc__ or "", total=3000, concurrency=1)
     parser.add_argument("--batch", type=int, default=20, help="questions per task")
     parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
     args = parser.parse_args()

@@ -5,7 +5,7 @@ history of ``--records`` made-up changes, 1,000 per page. asof streams them thro
 ``AsyncClient.history`` (the Allium plugin, the real transport, router and archive: a
 file in a temporary directory, every page stored) beside a bare httpx2 ``POST`` of the
 same pages, each read with ``json.loads``. Each side runs in a fresh child process, so
-its peak resident memory (``ru_maxrss``) is its own; the time excludes start-up and a
+its peak resident memory (``VmHWM``) is its own; the time excludes start-up and a
 first request for a window without changes (plugin, route and archive set-up).
 
 Both sides must see the same changes: their count, the sum of the raw balances and a
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-from _common import Figure, table
+from _common import Figure, peak_mib, table
 from server import HISTORY_END, HISTORY_PATH, HISTORY_START, start
 
 ADDRESS = "GQUtvPx89ZNCwmvQqFmH59bJcU8fW8siETpaxod7Aydz"
@@ -39,10 +38,6 @@ KEY = "bench-key-not-secret"
 PAGE = 1000
 #: A window before the history (no changes), asked once by each side before timing.
 WARM_UP = (datetime(2023, 1, 1, tzinfo=UTC), datetime(2023, 1, 2, tzinfo=UTC))
-
-
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 async def _asof(url: str) -> dict[str, Any]:
@@ -148,7 +143,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.side is not None:
         found = asyncio.run(_asof(args.url) if args.side == "asof" else _bare(args.url))
-        found["peak_mib"] = _peak_mib()
+        found["peak_mib"] = peak_mib()
         print(json.dumps(found))
         return 0
     table(figures(args.records, args.runs))
