@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -12,12 +13,13 @@ import pytest
 from tests.core.archive.conftest import _stop_postgres, pg_server  # noqa: F401 (fixtures)
 
 
-@pytest.fixture(scope="module")
-def dask_client() -> Iterator[Any]:
-    """A client of a LocalCluster of 2 worker processes, one thread each."""
+@contextmanager
+def local_cluster(workers: int) -> Iterator[Any]:
+    """A client of a LocalCluster of ``workers`` processes, one thread each, closed on
+    leaving."""
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                            dashboard_address=":0", silence_logs=logging.ERROR)
     client = Client(cluster)
     try:
@@ -25,6 +27,13 @@ def dask_client() -> Iterator[Any]:
     finally:
         client.close()
         cluster.close()
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Iterator[Any]:
+    """A client of a LocalCluster of 2 worker processes, one thread each."""
+    with local_cluster(2) as client:
+        yield client
 
 
 def kill_a_busy_worker(dask: Any) -> None:

@@ -1,4 +1,4 @@
-"""A planned bulk job on a dask.distributed LocalCluster (2 worker processes) against a
+"""A planned bulk job on a dask.distributed LocalCluster (2 and 4 worker processes) against a
 rate-limited local server of a model world, with a real PostgreSQL archive and rate
 budget shared by the workers: the answers equal one process's and the world's truth,
 the server answers no 429 and is asked each question once."""
@@ -21,7 +21,7 @@ from asof.testing.client import credential_env, load_plugin, plugin_info
 from asof.testing.postgres import PostgresServer
 from tests.cli.world_server import WorldServer, busy_world, made_up_wallets, serve
 from tests.core.archive.world import USDC
-from tests.core.distributed.conftest import kill_a_busy_worker
+from tests.core.distributed.conftest import kill_a_busy_worker, local_cluster
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 WALLETS: list[Wallet] = made_up_wallets(6)
@@ -53,6 +53,19 @@ def _answers(results: list[BulkResult]) -> dict[int, tuple[Any, ...]]:
 
 def test_a_bulk_job_on_two_workers_equals_one_process_and_pays_once(
         tmp_path: Path, pg_server: PostgresServer, dask_client: Any) -> None:
+    _equals_one_process(tmp_path, pg_server, dask_client)
+
+
+def test_the_same_job_on_four_workers_equals_one_process_and_pays_once(
+        tmp_path: Path, pg_server: PostgresServer) -> None:
+    with local_cluster(4) as dask:
+        assert len(dask.scheduler_info()["workers"]) == 4
+        _equals_one_process(tmp_path, pg_server, dask)
+
+
+def _equals_one_process(tmp_path: Path, pg_server: PostgresServer, dask_client: Any) -> None:
+    """One process's answers, then the same job's on the cluster: equal to them and to
+    the world's truth, no 429, each question paid once."""
     world = busy_world(WALLETS, every_days=9)
     one = tmp_path / "one"
     many = tmp_path / "many"
