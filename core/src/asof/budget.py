@@ -161,6 +161,11 @@ class BudgetStore(Protocol):
         ...
 
 
+#: Whether the budget's tables and function exist already.
+_PG_READY = ("SELECT to_regclass('asof_rate_hold') IS NOT NULL "
+             "AND to_regclass('asof_rate_admission') IS NOT NULL "
+             "AND to_regprocedure('asof_rate_admit(text, integer[], bigint[])') IS NOT NULL")
+
 _PG_SETUP = [
     "SELECT pg_advisory_xact_lock(hashtext('asof_rate_setup'))",
     "CREATE TABLE IF NOT EXISTS asof_rate_hold ("
@@ -216,9 +221,14 @@ class _PostgresStore:
                               "asof[budget-postgres]") from exc
         self._pool = ConnectionPool(url, min_size=1, max_size=4, open=True,
                                     kwargs={"autocommit": True})
-        with self._pool.connection() as conn, conn.transaction():
-            for statement in _PG_SETUP:
-                conn.execute(statement)
+        with self._pool.connection() as conn:
+            # made once per database (a DDL statement per client would take catalog
+            # locks on every start-up, and need the right to create)
+            row = conn.execute(_PG_READY).fetchone()
+            if row is None or not row[0]:
+                with conn.transaction():
+                    for statement in _PG_SETUP:
+                        conn.execute(statement)
 
     def admit(self, key: str, rates: tuple[tuple[int, int], ...]) -> int:
         with self._pool.connection() as conn:

@@ -249,3 +249,30 @@ async def test_admissions_are_timed_by_the_store_not_by_the_caller(
     # it had to wait for the window to free a place (a tenth-window sub-rate may free
     # one earlier than the whole window, but never at once)
     assert waited >= 0.04
+
+
+def test_the_postgresql_budget_is_set_up_once(pg_server: object) -> None:
+    """After the first store has made the tables and the function, the next ones find
+    them and run no DDL (a user without the right to create can then use the budget)."""
+    import psycopg
+
+    from asof.budget import _PG_READY
+
+    url = str(pg_server.database())  # type: ignore[attr-defined]
+    with psycopg.connect(url) as conn:
+        assert conn.execute(_PG_READY).fetchone() == (False,)
+    open_store(url).close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute(_PG_READY).fetchone() == (True,)
+        role = "reader_" + url.rsplit("/", 1)[1]  # roles are server-wide: one per database
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON asof_rate_admission, "
+                     f"asof_rate_hold TO {role}")
+    reader = url.replace("postgres@", f"{role}@", 1)
+    assert reader != url
+    store = open_store(reader)
+    try:
+        key = budget_key("test", ["reader-key"])
+        assert store.admit(key, ((2, 1000),)) == 0
+    finally:
+        store.close()
