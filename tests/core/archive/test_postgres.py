@@ -7,6 +7,7 @@ import json
 import string
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -328,6 +329,51 @@ def test_the_schema_follows_sqlite_and_refuses_a_newer_one(pg_server: PostgresSe
         conn.execute("UPDATE asof_schema SET version = 99")
     with pytest.raises(ArchiveError, match="schema version 99, written by a newer asof"):
         PostgresStorage(url)
+
+
+def _migrate_at_once(conn: Any, gate: Any, started: list[int],
+                     failures: list[BaseException]) -> None:
+    from asof.archive import pgschema
+
+    gate.wait()
+    try:
+        started.append(pgschema.migrate(conn))
+    except BaseException as exc:  # reported by the test
+        failures.append(exc)
+
+
+def test_sessions_opening_a_new_database_at_once_migrate_it_once(
+        pg_server: PostgresServer) -> None:
+    """Six sessions migrate the same empty database at the same moment, ten times over:
+    each waits for the one that makes the schema and then finds it made (before the
+    version table was looked for in ``pg_class``, a waiting session's stale catalog
+    cache made it create the schema again in most rounds)."""
+    import threading
+
+    import psycopg
+
+    from asof.archive import pgschema
+
+    for _ in range(10):
+        url = pg_server.database()
+        conns = [psycopg.connect(url, autocommit=True) for _ in range(6)]
+        started: list[int] = []
+        failures: list[BaseException] = []
+        gate = threading.Barrier(len(conns))
+
+        threads = [threading.Thread(target=_migrate_at_once, args=(c, gate, started, failures))
+                   for c in conns]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        try:
+            assert failures == []
+            assert len(started) == len(conns)
+            assert pgschema.schema_version(conns[0]) == pgschema.SCHEMA_VERSION
+        finally:
+            for conn in conns:
+                conn.close()
 
 
 @pytest.mark.parametrize("loop", ["asyncio", "trio"])

@@ -90,8 +90,16 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def schema_version(conn: Any) -> int:
-    """The schema version recorded in the database (0 for an empty database)."""
-    row = conn.execute("SELECT to_regclass('asof_schema') IS NOT NULL").fetchone()
+    """The schema version recorded in the database (0 for an empty database).
+
+    The version table is looked for by reading ``pg_class`` in the statement's own
+    snapshot, not through ``to_regclass``: a session that waited on the migration lock
+    while another made the schema still has the catalog caches of before, so
+    ``to_regclass`` can miss a table committed meanwhile."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE c.relname = 'asof_schema' "
+        "AND n.nspname = current_schema())").fetchone()
     if not row[0]:
         return 0
     return int(conn.execute("SELECT version FROM asof_schema").fetchone()[0])
