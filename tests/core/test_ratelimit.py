@@ -228,6 +228,40 @@ async def test_calls_that_leave_late_are_counted_from_when_they_left() -> None:
     assert rate >= 0.9 * 50  # the stalls cost what they delay
 
 
+@pytest.mark.anyio
+async def test_departures_told_while_the_next_call_waits_move_their_own_call() -> None:
+    """As in the transport: each call's request leaves about a millisecond after its
+    turn and says so while the next call is already waiting for its turn. Each
+    departure must move its own call's time (not the call before it, which would
+    count every window a spacing late), so the calls still reach 97 % of the limit
+    and no window of departures holds more than the limit."""
+    clock = FakeClock()
+    pending: list[tuple[float, int]] = []
+    left: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        # the departures due during the wait are told at their own moments
+        end = clock.now + seconds
+        while pending and pending[0][0] <= end:
+            when, ticket = pending.pop(0)
+            clock.now = max(clock.now, when)
+            bucket.departed(ticket)
+            left.append(clock.now)
+        clock.now = end
+        await anyio.lowlevel.checkpoint()
+
+    bucket = RateLimiter(50, 1.0, clock=clock, sleep=sleep)
+    for _ in range(3_000):
+        ticket = await bucket.acquire()
+        pending.append((clock.now + 0.001, ticket))
+    await sleep(1.0)
+    assert len(left) == 3_000
+    assert list(bucket._sent)[-1] == left[-1]  # the last call's own departure
+    assert max(bisect.bisect_left(left, t + 1.0) - n for n, t in enumerate(left)) <= 50
+    rate = (len(left) - 1) / (left[-1] - left[0])
+    assert rate >= 0.97 * 50
+
+
 def test_a_departure_outside_the_tracked_calls_changes_nothing() -> None:
     clock = FakeClock()
     bucket = RateLimiter(2, 1.0, clock=clock, sleep=clock.sleep)

@@ -129,11 +129,9 @@ class RateLimiter:
         :meth:`departed`."""
         async with self._lock:
             now = self._clock()
-            self._granted += 1
             if self._slot is None:  # the first call: it opens the connection
                 self._slot = now + self.interval * self.opening + self.warmup
-                self._sent.append(now)
-                return self._granted
+                return self._grant(now)
             turn = self._turn(now)
             while now < turn:
                 await self._sleep(turn - now)
@@ -147,8 +145,14 @@ class RateLimiter:
             # (a busy event loop wakes waiters late; up to a spacing of that is made
             # up), and starts afresh after an idle spell
             self._slot = max(self._slot + spacing, now - self.interval)
-            self._sent.append(now)
-            return self._granted
+            return self._grant(now)
+
+    def _grant(self, now: float) -> int:
+        # The ticket is counted with its time, at once: a departure said while the next
+        # call still waits for its turn must find its own call ``back`` from the end.
+        self._granted += 1
+        self._sent.append(now)
+        return self._granted
 
     def departed(self, ticket: int) -> None:
         """Say that the call given ``ticket`` left only now (its request was written
