@@ -167,10 +167,18 @@ def _handler(server: WorldServer) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def serve(server: WorldServer) -> Iterator[WorldServer]:
-    """Run ``server`` on a free loopback port for the block."""
-    with serve_http(_handler(server)) as url:
-        server.url = url
-        yield server
+    """Run ``server`` on a free loopback port for the block, with this process's cyclic
+    garbage collector paused meanwhile: a collection stops the server's threads too, so
+    requests sent evenly would be read late and counted bunched (see :func:`main`)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with serve_http(_handler(server)) as url:
+            server.url = url
+            yield server
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def main(argv: list[str] | None = None) -> None:
