@@ -147,7 +147,7 @@ def test_clear_one_wallet_or_everything(archive: Archive) -> None:
 def test_info_reports_size_and_version(archive: Archive) -> None:
     archive.add([change(at(3), 5)])
     info = archive.info()
-    assert info.schema_version == SCHEMA_VERSION == 4
+    assert info.schema_version == SCHEMA_VERSION == 5
     assert info.counts["changes"] == 1
     assert info.path == archive.storage.name
     if archive.path is not None:  # a file: its size on disk is known

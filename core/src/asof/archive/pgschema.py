@@ -63,6 +63,11 @@ _EXTRA: dict[int, tuple[str, ...]] = {
             until TIMESTAMPTZ NOT NULL
         )""",
     ),
+    4: (
+        # the answers were copied with their ids: the identity goes on after them
+        "SELECT setval(pg_get_serial_sequence('answers', 'id'), "
+        "coalesce((SELECT max(id) FROM answers), 0) + 1, false)",
+    ),
 }
 
 

@@ -40,7 +40,7 @@ from asof.archive import pgschema
 from asof.archive.backend import ChangeRow
 from asof.archive.coverage import Coverage, to_us
 from asof.archive.lines import row_of
-from asof.archive.sqlite import _Reader, _Writer
+from asof.archive.sqlite import _NAMES, _Reader, _Writer
 from asof.errors import ArchiveError
 from asof.records import BalanceChange, Provenance, Token, Wallet
 
@@ -57,7 +57,7 @@ _COVERAGE_LOCK = 0x636F7665  # "cove"
 
 #: The conflict target of each table written with ``INSERT OR REPLACE``.
 _REPLACE_KEYS = {
-    "answers": "(chain, wallet, token_id, provider, coalesce(point_time_us, -1), "
+    "answers": "(wallet_id, token_id, coalesce(point_time_us, -1), provider_id, "
                "coalesce(point_block, -1))",
     "sync_state": "(md5(key))",
     "imports": "(sha256)",
@@ -235,6 +235,24 @@ class _PgWriter(_Writer):
             return super()._provenance_id(provenance)
         finally:
             self.conn = main
+
+    def _name_id(self, table: str, key: tuple[str, ...]) -> int:
+        # The wallets and providers that answers name by id, on the side connection:
+        # made or found in one statement (found again alone when another writer made
+        # the row while this statement waited for it).
+        found = self.ids.names.get((table, key))
+        if found is not None:
+            return found
+        columns = _NAMES[table]
+        match = " AND ".join(f"{c} = ?" for c in columns)
+        row = self._side.execute(
+            f"WITH made AS (INSERT INTO {table} ({', '.join(columns)}) VALUES "
+            f"({', '.join('?' for _ in columns)}) ON CONFLICT DO NOTHING RETURNING id) "
+            f"SELECT id FROM made UNION ALL SELECT id FROM {table} WHERE {match} LIMIT 1",
+            (*key, *key)).fetchone() or self._side.execute(
+            f"SELECT id FROM {table} WHERE {match}", key).fetchone()
+        found = self.ids.names[(table, key)] = int(_row(row, table)[0])
+        return found
 
     def coverage(self, coverage: Coverage) -> None:
         self.conn.execute("SELECT pg_advisory_xact_lock(?)", (_COVERAGE_LOCK,))

@@ -196,8 +196,64 @@ _V4: tuple[str, ...] = (
     "CREATE INDEX answers_exact ON answers (chain, wallet, token_id) WHERE exact = 1",
 )
 
+_V5: tuple[str, ...] = (
+    # Stored answers by the million: each wallet and provider is named once, and an
+    # answer's row and its one index hold their integer ids.
+    """CREATE TABLE wallets (
+        id INTEGER PRIMARY KEY,
+        chain TEXT NOT NULL,
+        address TEXT NOT NULL,
+        UNIQUE (chain, address)
+    )""",
+    """CREATE TABLE providers (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+    )""",
+    "INSERT INTO wallets (chain, address) "
+    "SELECT DISTINCT chain, wallet FROM answers ORDER BY chain, wallet",
+    "INSERT INTO providers (name) SELECT DISTINCT provider FROM answers ORDER BY provider",
+    """CREATE TABLE answers_v5 (
+        id INTEGER PRIMARY KEY,
+        wallet_id INTEGER NOT NULL REFERENCES wallets (id),
+        token_id INTEGER NOT NULL REFERENCES tokens (id),
+        provider_id INTEGER NOT NULL REFERENCES providers (id),
+        point_time_us INTEGER,
+        point_block INTEGER,
+        raw TEXT NOT NULL,
+        decimals INTEGER,
+        has_asof INTEGER NOT NULL,
+        asof_block INTEGER,
+        asof_hash TEXT,
+        asof_time_us INTEGER,
+        asof_txn TEXT,
+        asof_idx INTEGER,
+        provenance_id INTEGER NOT NULL REFERENCES provenance (id),
+        exact INTEGER,
+        fetched_us INTEGER,
+        echo TEXT
+    )""",
+    "INSERT INTO answers_v5 (id, wallet_id, token_id, provider_id, point_time_us, "
+    "point_block, raw, decimals, has_asof, asof_block, asof_hash, asof_time_us, asof_txn, "
+    "asof_idx, provenance_id, exact, fetched_us, echo) "
+    "SELECT a.id, w.id, a.token_id, p.id, a.point_time_us, a.point_block, a.raw, "
+    "a.decimals, a.has_asof, a.asof_block, a.asof_hash, a.asof_time_us, a.asof_txn, "
+    "a.asof_idx, a.provenance_id, a.exact, a.fetched_us, a.echo FROM answers a "
+    "JOIN wallets w ON w.chain = a.chain AND w.address = a.wallet "
+    "JOIN providers p ON p.name = a.provider",
+    "DROP TABLE answers",
+    "ALTER TABLE answers_v5 RENAME TO answers",
+    # One key, ordered by time within a wallet's token, so look-ups by time use it too
+    # (answers_time is gone); a point's absent time or block counts as -1 in it (the
+    # same expression on both backends, so that queries written with it use it).
+    """CREATE UNIQUE INDEX answers_key ON answers (
+        wallet_id, token_id, coalesce(point_time_us, -1), provider_id,
+        coalesce(point_block, -1)
+    )""",
+    "CREATE INDEX answers_exact ON answers (wallet_id, token_id) WHERE exact = 1",
+)
+
 #: Migration ``i`` (0-based) takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: list[Sequence[str]] = [_V1, _V2, _V3, _V4]
+MIGRATIONS: list[Sequence[str]] = [_V1, _V2, _V3, _V4, _V5]
 
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)

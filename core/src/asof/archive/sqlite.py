@@ -55,17 +55,22 @@ __all__ = ["SQLiteStorage", "dumps_scope", "loads_scope"]
 
 _T = TypeVar("_T")
 _LOW = -(2**63)
-_TABLES = ("changes", "streams", "answers", "ledger", "holdings", "coverage", "sync_state",
-           "imports", "provenance", "tokens", "block_times")
+_TABLES = ("changes", "streams", "answers", "wallets", "providers", "ledger", "holdings",
+           "coverage", "sync_state", "imports", "provenance", "tokens", "block_times")
+#: The tables naming what answers refer to by id, and their key columns.
+_NAMES = {"wallets": ("chain", "address"), "providers": ("name",)}
 _CHANGE_COLUMNS = ("c.id, c.time_us, c.block, c.idx, c.txn, c.block_hash, c.raw, c.decimals, "
                    "c.provenance_id, s.chain, s.wallet, s.token_id, s.token_account")
 _LEDGER_COLUMNS = ("provider, chain, account, time_us, sequence, event_type, amount, balance, "
                    "pending, known_type, provenance_id")
 _HOLDINGS_COLUMNS = ("provider, chain, wallet, min_liquidity, time_us, usd, breakdown, "
                      "provenance_id")
-_ANSWER_COLUMNS = ("a.chain, a.wallet, a.token_id, a.point_time_us, a.point_block, a.raw, "
+_ANSWER_COLUMNS = ("w.chain, w.address, a.token_id, a.point_time_us, a.point_block, a.raw, "
                    "a.decimals, a.has_asof, a.asof_block, a.asof_hash, a.asof_time_us, "
                    "a.asof_txn, a.asof_idx, a.provenance_id, a.exact, a.fetched_us, a.echo")
+#: Stored answers with their wallets and providers named (rows hold their ids).
+_ANSWERS = ("answers a JOIN wallets w ON w.id = a.wallet_id "
+            "JOIN providers p ON p.id = a.provider_id")
 _INSERT_CHANGE = ("INSERT OR IGNORE INTO changes (stream_id, time_us, block, idx, txn, "
                   "block_hash, raw, decimals, provenance_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _COVERAGE_COLUMNS = "capability, provider, chain, wallet, scope, axis, start_pos, end_pos, basis"
@@ -538,16 +543,23 @@ class _Reader:
         token_id = self._token_id(token)
         if token_id is None:
             return []
-        column, pos = (("a.point_time_us", to_us(point.time)) if point.time is not None
-                       else ("a.point_block", point.block))
+        pos: int | None
+        if point.time is not None:  # the key's time, as its index holds it
+            column, pos = "a.point_time_us", to_us(point.time)
+            later = "coalesce(a.point_time_us, -1) >= ? AND a.point_time_us IS NOT NULL"
+        else:
+            column, pos = "a.point_block", point.block
+            later = "a.point_block >= ?"
         return [StoredAnswer(answer=self._answer(row),
                              exact=None if row[14] is None else bool(row[14]))
                 for row in self.conn.execute(
-                    f"SELECT * FROM (SELECT {_ANSWER_COLUMNS}, a.provider FROM answers a "
-                    f"WHERE a.chain = ? AND a.wallet = ? AND a.token_id = ? AND {column} >= ? "
-                    f"UNION ALL SELECT {_ANSWER_COLUMNS}, a.provider FROM answers a "
-                    "INDEXED BY answers_exact WHERE a.chain = ? AND a.wallet = ? AND "
-                    "a.token_id = ? AND a.exact = 1 "
+                    f"SELECT * FROM (SELECT {_ANSWER_COLUMNS}, p.name AS provider FROM "
+                    f"{_ANSWERS} WHERE w.chain = ? AND w.address = ? AND a.token_id = ? "
+                    f"AND {later} "
+                    f"UNION ALL SELECT {_ANSWER_COLUMNS}, p.name AS provider FROM answers a "
+                    "INDEXED BY answers_exact JOIN wallets w ON w.id = a.wallet_id "
+                    "JOIN providers p ON p.id = a.provider_id WHERE w.chain = ? AND "
+                    "w.address = ? AND a.token_id = ? AND a.exact = 1 "
                     f"AND ({column} < ? OR {column} IS NULL)) AS found "
                     "ORDER BY point_time_us, point_block, provider",
                     (wallet.chain, wallet.address, token_id, pos) * 2)]
@@ -559,9 +571,9 @@ class _Reader:
         return [StoredAnswer(answer=self._answer(row),
                              exact=None if row[14] is None else bool(row[14]))
                 for row in self.conn.execute(
-                    f"SELECT {_ANSWER_COLUMNS} FROM answers a WHERE a.chain = ? AND "
-                    "a.wallet = ? AND a.token_id = ? ORDER BY a.point_time_us, "
-                    "a.point_block, a.provider", (wallet.chain, wallet.address, token_id))]
+                    f"SELECT {_ANSWER_COLUMNS} FROM {_ANSWERS} WHERE w.chain = ? AND "
+                    "w.address = ? AND a.token_id = ? ORDER BY a.point_time_us, "
+                    "a.point_block, p.name", (wallet.chain, wallet.address, token_id))]
 
     def latest_ledger(self, provider: str, account: Wallet, *, at: int,
                       low: int | None) -> LedgerEntry | None:
@@ -678,12 +690,12 @@ class _Reader:
             yield self._holding(row, archived=False)
 
     def export_answers(self, filters: Filters) -> Iterator[BalanceAt]:
-        where, args = _where(filters, chain="a.chain", wallet="a.wallet",
-                             time="a.point_time_us", provider="a.provider",
+        where, args = _where(filters, chain="w.chain", wallet="w.address",
+                             time="a.point_time_us", provider="p.name",
                              token="a.token_id")
         for row in self.conn.execute(
-                f"SELECT {_ANSWER_COLUMNS} FROM answers a{where} "
-                "ORDER BY a.chain, a.wallet, a.point_time_us, a.point_block, a.id", args):
+                f"SELECT {_ANSWER_COLUMNS} FROM {_ANSWERS}{where} "
+                "ORDER BY w.chain, w.address, a.point_time_us, a.point_block, a.id", args):
             yield self._answer(row)
 
     # -- block times (asof.blocktimes)
@@ -727,12 +739,13 @@ class _Ids:
         self.streams: dict[tuple[str, str, str, int, str], int] = {}
         self.provenance: dict[str, int] = {}
         self.provenance_objects: dict[Provenance, int] = {}
+        self.names: dict[tuple[str, tuple[str, ...]], int] = {}
         self.cleared = False
 
     def full(self) -> bool:
         """Whether the caches have grown past their bound."""
         return max(len(self.tokens), len(self.streams), len(self.provenance),
-                   len(self.provenance_objects)) > 4096
+                   len(self.provenance_objects), len(self.names)) > 4096
 
 
 class _Writer:
@@ -811,6 +824,22 @@ class _Writer:
             found = self._provenance[text] = int(row[0])
         with contextlib.suppress(TypeError):
             self._provenance_objects[provenance] = found
+        return found
+
+    def _name_id(self, table: str, key: tuple[str, ...]) -> int:
+        """The id of a wallet (``(chain, address)``) or a provider (``(name,)``) in
+        ``wallets`` or ``providers``, made on first use."""
+        found = self.ids.names.get((table, key))
+        if found is not None:
+            return found
+        columns = _NAMES[table]
+        marks = ", ".join("?" for _ in columns)
+        self.conn.execute(f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) "
+                          f"VALUES ({marks})", key)
+        row = self.conn.execute(
+            f"SELECT id FROM {table} WHERE "
+            + " AND ".join(f"{c} = ?" for c in columns), key).fetchone()
+        found = self.ids.names[(table, key)] = int(row[0])
         return found
 
     def _stream_id(self, provider: str, wallet: Wallet, token_id: int,
@@ -906,11 +935,12 @@ class _Writer:
         shared = prov if fetched is None and echo is None else attrs.evolve(
             prov, fetched_at=None, echo=None)
         self.conn.execute(
-            "INSERT OR REPLACE INTO answers (provider, chain, wallet, token_id, point_time_us, "
+            "INSERT OR REPLACE INTO answers (provider_id, wallet_id, token_id, point_time_us, "
             "point_block, raw, decimals, has_asof, asof_block, asof_hash, asof_time_us, "
             "asof_txn, asof_idx, provenance_id, exact, fetched_us, echo) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (answer.provenance.provider, answer.wallet.chain, answer.wallet.address,
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (self._name_id("providers", (answer.provenance.provider,)),
+             self._name_id("wallets", (answer.wallet.chain, answer.wallet.address)),
              self._token_id(answer.token),
              None if answer.requested.time is None else to_us(answer.requested.time),
              answer.requested.block, str(answer.amount.raw), answer.amount.decimals,
@@ -982,7 +1012,10 @@ class _Writer:
         removed += conn.execute(
             "DELETE FROM changes WHERE stream_id IN (SELECT id FROM streams WHERE "
             "chain = ? AND wallet = ?)", args).rowcount
-        for table, column in (("streams", "wallet"), ("answers", "wallet"),
+        removed += conn.execute(
+            "DELETE FROM answers WHERE wallet_id IN (SELECT id FROM wallets WHERE "
+            "chain = ? AND address = ?)", args).rowcount
+        for table, column in (("streams", "wallet"),
                               ("ledger", "account"), ("holdings", "wallet"),
                               ("coverage", "wallet")):
             removed += conn.execute(
