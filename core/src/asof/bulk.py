@@ -15,10 +15,9 @@ flight are cancelled in the task that started them.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +27,7 @@ import attrs
 
 from asof.archive.pull import PullReport, pull
 from asof.archive.series import grid
+from asof.batches import batches
 from asof.errors import AsofError, InputError, NoRoute
 from asof.planner import Plan, Pull, plan_points, plan_series, plan_sync
 from asof.points import TimeLike, parse_point, parse_time
@@ -108,12 +108,6 @@ def proves(answer: BalanceAt, moment: datetime) -> bool:
         return True
     stamp = answer.as_of.timestamp
     return stamp is not None and stamp <= moment
-
-
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    it = iter(items)
-    while chunk := list(itertools.islice(it, size)):
-        yield chunk
 
 
 def _carried(answer: BalanceAt, moment: datetime) -> BalanceAt:
@@ -325,7 +319,7 @@ class Bulk:
 
         async def produce(tg: anyio.abc.TaskGroup) -> None:
             async with send:
-                for chunk in _chunks(enumerate(queries), CHUNK):
+                for chunk in batches(enumerate(queries), CHUNK):
                     rows = await _read(chunk)
                     await self._pull_for(rows)
                     walks = _walks(rows)

@@ -30,6 +30,7 @@ from typing import Any
 
 import attrs
 
+from asof.batches import batches
 from asof.queries import BalanceQuery
 from asof.records import Capability, ChainSupport, Token, Wallet
 
@@ -219,7 +220,7 @@ def _cheaper_to_pull(pull: Offer, pulls: int, point: Offer | str, points: int) -
 
 
 def _batches(wallets: Sequence[Wallet], size: int) -> list[tuple[Wallet, ...]]:
-    return [tuple(wallets[i:i + size]) for i in range(0, len(wallets), size)]
+    return [tuple(batch) for batch in batches(wallets, size)]
 
 
 def history_batches(router: Any, chain: str,

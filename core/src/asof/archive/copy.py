@@ -15,13 +15,14 @@ the ``min_liquidity`` filter they were fetched with (as in export).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 import attrs
 
 from asof.archive.backend import Filters, Storage, StorageReader, StorageWriter
+from asof.batches import batches
 from asof.errors import ArchiveError
 from asof.records import Token, Wallet
 
@@ -93,17 +94,6 @@ def _store(w: StorageWriter, kind: str, row: Any) -> None:
         w.put_sync(key, state)
 
 
-def _batches(rows: Iterable[tuple[str, Any]], size: int) -> Iterator[list[tuple[str, Any]]]:
-    batch: list[tuple[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def copy_archive(source: Storage, dest: Storage, *, now: datetime, batch: int = 5000,
                  on_batch: Callable[[int], None] | None = None) -> CopyReport:
     """Copy every row of ``source`` into ``dest`` (see the module); ``on_batch`` gets the
@@ -116,7 +106,7 @@ def copy_archive(source: Storage, dest: Storage, *, now: datetime, batch: int = 
     stored = 0
     with source.read() as r:
         before = r.counts()
-        for rows in _batches(_rows(r), batch):
+        for rows in batches(_rows(r), batch):
             with dest.write(now) as w:
                 for kind, row in rows:
                     _store(w, kind, row)

@@ -236,13 +236,10 @@ class _PgWriter(_Writer):
         finally:
             self.conn = main
 
-    def _name_id(self, table: str, key: tuple[str, ...]) -> int:
+    def _make_name(self, table: str, key: tuple[str, ...]) -> int:
         # The wallets and providers that answers name by id, on the side connection:
         # made or found in one statement (found again alone when another writer made
         # the row while this statement waited for it).
-        found = self.ids.names.get((table, key))
-        if found is not None:
-            return found
         columns = _NAMES[table]
         match = " AND ".join(f"{c} = ?" for c in columns)
         row = self._side.execute(
@@ -251,8 +248,7 @@ class _PgWriter(_Writer):
             f"SELECT id FROM made UNION ALL SELECT id FROM {table} WHERE {match} LIMIT 1",
             (*key, *key)).fetchone() or self._side.execute(
             f"SELECT id FROM {table} WHERE {match}", key).fetchone()
-        found = self.ids.names[(table, key)] = int(_row(row, table)[0])
-        return found
+        return int(_row(row, table)[0])
 
     def coverage(self, coverage: Coverage) -> None:
         self.conn.execute("SELECT pg_advisory_xact_lock(?)", (_COVERAGE_LOCK,))

@@ -830,8 +830,11 @@ class _Writer:
         """The id of a wallet (``(chain, address)``) or a provider (``(name,)``) in
         ``wallets`` or ``providers``, made on first use."""
         found = self.ids.names.get((table, key))
-        if found is not None:
-            return found
+        if found is None:
+            found = self.ids.names[(table, key)] = self._make_name(table, key)
+        return found
+
+    def _make_name(self, table: str, key: tuple[str, ...]) -> int:
         columns = _NAMES[table]
         marks = ", ".join("?" for _ in columns)
         self.conn.execute(f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) "
@@ -839,8 +842,7 @@ class _Writer:
         row = self.conn.execute(
             f"SELECT id FROM {table} WHERE "
             + " AND ".join(f"{c} = ?" for c in columns), key).fetchone()
-        found = self.ids.names[(table, key)] = int(row[0])
-        return found
+        return int(row[0])
 
     def _stream_id(self, provider: str, wallet: Wallet, token_id: int,
                    account: str | None) -> int:
