@@ -233,18 +233,15 @@ class AsyncClient:
         """One page of a history query (``asof sync`` pages with this)."""
         return await self.router.fetch_page(query, cursor, provider=provider)
 
-    async def _items(self, query: HistoryQuery, kind: type[ItemT]) -> AsyncIterator[ItemT]:
-        async for _, page in self.router.pages(query):
-            for item in page.items:
-                if isinstance(item, kind):
-                    yield item
-
     async def _items_of(
         self, queries: Sequence[HistoryQuery], kind: type[ItemT]
     ) -> AsyncIterator[ItemT]:
+        """The items of type ``kind`` of every page of each query in turn."""
         for query in queries:
-            async for item in self._items(query, kind):
-                yield item
+            async for _, page in self.router.pages(query):
+                for item in page.items:
+                    if isinstance(item, kind):
+                        yield item
 
     def history(
         self,
@@ -353,7 +350,7 @@ class AsyncClient:
             end=None if end is None else parse_time(end, field="end"),
             event_types=tuple(event_types),
         )
-        return AsyncStream(self._items(query, LedgerEntry))
+        return AsyncStream(self._items_of([query], LedgerEntry))
 
     # -- portfolios and prices (asof.portfolio) ------------------------------------------
 

@@ -26,11 +26,12 @@ import logging
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 import anyio
 import attrs
 
+from asof.ahead import Ahead, ask_ahead
 from asof.blocktimes import BlockTimes, MemoryBlockTimes
 from asof.chains import resolve_chain
 from asof.config import Config, default_cache_dir
@@ -56,6 +57,14 @@ log = logging.getLogger("asof.router")
 
 #: The name the archive's route step carries.
 ARCHIVE = "archive"
+
+
+class _Fetched(NamedTuple):
+    """A page as a provider gave it, before it is recorded."""
+
+    name: str
+    page: Page[Any]
+    scope: HistoryScope | None  # the provider's declared history scope on this chain
 
 
 class ArchiveLike(Protocol):
@@ -521,6 +530,13 @@ class Router:
     ) -> tuple[str, Page[Any]]:
         """One page of a history from ``provider`` (or the first on the route that
         answers), recorded in the archive. Returns the provider's name and the page."""
+        fetched = await self._fetch(query, cursor, provider)
+        self._record(query, cursor, fetched)
+        return fetched.name, fetched.page
+
+    async def _fetch(self, query: HistoryQuery, cursor: str | None,
+                     provider: str | None) -> _Fetched:
+        """One page of a history, not yet recorded."""
         if provider is not None and provider not in self.plugins.infos:
             raise UnknownProvider(provider)
         route, names = self._providers(query.chain, query.capability)
@@ -530,11 +546,14 @@ class Router:
             route, names, "history_page", Page, failover=provider is None,
             query=query, cursor=cursor,
         )
+        support = self._support(route, name)
+        return _Fetched(name, cast(Page[Any], page),
+                        None if support is None else support.history_scope)
+
+    def _record(self, query: HistoryQuery, cursor: str | None, fetched: _Fetched) -> None:
         if self.archive is not None:
-            support = self._support(route, name)
-            self.archive.record_page(query, name, page, cursor,
-                                     scope=None if support is None else support.history_scope)
-        return name, cast(Page[Any], page)
+            self.archive.record_page(query, fetched.name, fetched.page, cursor,
+                                     scope=fetched.scope)
 
     async def pages(self, query: HistoryQuery) -> AsyncIterator[tuple[str, Page[Any]]]:
         """Every page of a history: from the archive when it covers the query, else
@@ -560,21 +579,43 @@ class Router:
         :class:`~asof.errors.PluginError` (what was stored stays; a sync resumes from
         the last stored page). ``before_page`` runs before each page is paid for (a
         pull renews its claim there, and stops if another process took it over).
+
+        The next page is asked for as soon as a page's cursor is known, before that
+        page is recorded and yielded (:func:`asof.ahead.ask_ahead`), so the provider
+        prepares it meanwhile; pages are still recorded and yielded in order, and an
+        error of the next page is raised after this one is yielded. A caller that
+        stops early drops the page asked for ahead (its request may have been paid).
         """
         seen: set[str] = set() if cursor is None else {cursor}
         if before_page is not None:
             before_page()
-        name, page = await self.fetch_page(query, cursor, provider=provider)
-        while True:
-            yield name, page
-            if page.cursor is None:
-                break
-            if page.cursor in seen:
-                raise PluginError(name, f"returned the cursor {page.cursor!r} twice; "
-                                  "stopping (a sync resumes from the last stored page)")
-            seen.add(page.cursor)
-            if before_page is not None:
-                before_page()
-            name, page = await self.fetch_page(query, page.cursor, provider=name)
+        fetched = await self._fetch(query, cursor, provider)
+        ahead: Ahead[_Fetched] | None = None
+        try:
+            while True:
+                following = fetched.page.cursor
+                try:
+                    if following is not None and following not in seen:
+                        # The next page is asked for before this one is stored and
+                        # handed on: the provider works on it meanwhile.
+                        if before_page is not None:
+                            before_page()
+                        ahead = await ask_ahead(self._fetch(query, following, fetched.name))
+                finally:
+                    self._record(query, cursor, fetched)  # whatever happens, it is paid
+                yield fetched.name, fetched.page
+                if following is None:
+                    break
+                if ahead is None:
+                    raise PluginError(fetched.name, f"returned the cursor {following!r} "
+                                      "twice; stopping (a sync resumes from the last "
+                                      "stored page)")
+                seen.add(following)
+                cursor, pending, ahead = following, ahead, None
+                fetched = await pending
+        finally:
+            if ahead is not None:
+                ahead.discard()
+        name = fetched.name
         if self.archive is not None:
             self.archive.complete_history(query, name)

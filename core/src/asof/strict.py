@@ -98,6 +98,12 @@ class Field:
     def __contains__(self, key: str) -> bool:
         return key in self.mapping()
 
+    def element(self, index: int) -> Field:
+        """The element ``index`` of this list, a field (``path[index]``)."""
+        if not isinstance(self.value, list):
+            raise self.fail(f"expected a list, got {_kind(self.value)}")
+        return self._child(index, self.value[index])
+
     def items(self) -> list[Field]:
         """The elements of this list, each a field (``path[0]``, ``path[1]``, ...)."""
         if not isinstance(self.value, list):

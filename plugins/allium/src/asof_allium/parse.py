@@ -72,6 +72,13 @@ def parse_time(value: object, field: str = "timestamp") -> datetime:
     """An ISO 8601 time from Allium; no offset means UTC. Raises
     :class:`~asof.errors.InputError` naming ``field`` for anything else."""
     if isinstance(value, str):
+        try:  # the usual form first: "2024-12-31T22:14:35Z"
+            quick = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if quick.tzinfo is UTC:
+                return quick
         try:
             moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
@@ -89,8 +96,16 @@ def _time(field: Field) -> datetime:
 
 
 def _envelope(data: Any, what: str) -> tuple[list[Field], str | None]:
+    items, cursor = _listing(data, what)
+    return items.items(), cursor
+
+
+def _listing(data: Any, what: str) -> tuple[Field, str | None]:
+    """The ``items`` field of an answer (a list) and its next cursor."""
     answer = strict(NAME, data, f"{what} answer")
-    items = answer["items"].items()
+    items = answer["items"]
+    if type(items.value) is not list:
+        items.items()  # raises the error naming the field
     cursor = answer.get("cursor")
     return items, (None if cursor is None else cursor.optional_str())
 
@@ -215,56 +230,65 @@ class _Page:
         self.wallets: dict[tuple[Any, ...], Wallet] = {}
         self.tokens: dict[tuple[Any, ...], Token] = {}
 
-    def change(self, item: Field) -> BalanceChange:
-        value = item.value
-        if type(value) is dict:
-            try:
-                return self._quick(item, value)
-            except (TypeError, KeyError, InputError):
-                pass  # the strict reading below says what is wrong
-        return _balance_change(item, self.chain, self.batch, self.provenance)
+    def changes(self, items: Field) -> list[BalanceChange]:
+        """The balance change of each element of ``items`` (a list)."""
+        out: list[BalanceChange] = []
+        append = out.append
+        quick = self._quick
+        for index, value in enumerate(items.value):
+            if type(value) is dict:
+                try:
+                    append(quick(items, index, value))
+                    continue
+                except (TypeError, KeyError, InputError):
+                    pass  # the strict reading below says what is wrong
+            append(_balance_change(items.element(index), self.chain, self.batch,
+                                    self.provenance))
+        return out
 
-    def _quick(self, item: Field, value: dict[str, Any]) -> BalanceChange:
+    def _quick(self, items: Field, index: int, value: dict[str, Any]) -> BalanceChange:
         # Cache keys are the raw values the strict readers look at. A value that reads
         # successfully equals only values that read the same (text equals text, an
         # integral Decimal its int), except a boolean, which equals 0 or 1 but is no
         # integer: decimals are checked for it. An unhashable value is a TypeError.
-        key = (value.get("address"), value.get("chain"))
+        get = value.get
+        key = (get("address"), get("chain"))
         wallet = self.wallets.get(key)
         if wallet is None:
-            wallet = self.wallets[key] = _wallet(item, self.chain, self.batch)
+            wallet = self.wallets[key] = _wallet(items.element(index), self.chain,
+                                                 self.batch)
         raw_token = value["token"]
         if type(raw_token) is not dict:
             raise TypeError("token")
-        info = raw_token.get("info")
-        decimals = raw_token.get("decimals")
+        tget = raw_token.get
+        info = tget("info")
+        decimals = tget("decimals")
         if type(decimals) is bool:
             raise TypeError("decimals")
-        tkey = (wallet.chain, raw_token.get("chain"), raw_token.get("type"),
-                raw_token.get("type_"), decimals, raw_token.get("address"),
-                info.get("symbol") if isinstance(info, dict) else None)
+        tkey = (wallet.chain, tget("chain"), tget("type"), tget("type_"), decimals,
+                tget("address"), info.get("symbol") if type(info) is dict else None)
         token = self.tokens.get(tkey)
         if token is None:
-            token = self.tokens[tkey] = _token(item["token"], wallet.chain)
+            token = self.tokens[tkey] = _token(items.element(index)["token"], wallet.chain)
         raw = value["raw_balance"]
         if type(raw) is not int:
             raise TypeError("raw_balance")
-        number = value.get("block_slot")
+        number = get("block_slot")
         if number is None:
-            number = value.get("block_number")
+            number = get("block_number")
         stamp = value["block_timestamp"]
         if type(stamp) is not str:
             raise TypeError("block_timestamp")
         return BalanceChange(
             wallet=wallet,
             token=token,
-            token_account=_plain_text(value.get("token_account")),
+            token_account=_plain_text(get("token_account")),
             balance=Amount(raw=raw, decimals=token.decimals),
             block=BlockRef(number=_plain_int(number),
-                           hash=_plain_text(value.get("block_hash")),
+                           hash=_plain_text(get("block_hash")),
                            timestamp=parse_time(stamp),
-                           transaction=_plain_text(value.get("txn_id")),
-                           index=_plain_int(value.get("txn_index"))),
+                           transaction=_plain_text(get("txn_id")),
+                           index=_plain_int(get("txn_index"))),
             provenance=self.provenance,
         )
 
@@ -273,9 +297,8 @@ def parse_balance_page(
     data: Any, *, chain: str, batch: Sequence[Wallet], provenance: Provenance
 ) -> tuple[list[BalanceChange], str | None]:
     """Balance changes and the next cursor from one balances-history answer."""
-    items, cursor = _envelope(data, "balances history")
-    page = _Page(chain, batch, provenance)
-    return [page.change(item) for item in items], cursor
+    items, cursor = _listing(data, "balances history")
+    return _Page(chain, batch, provenance).changes(items), cursor
 
 
 def _usd(raw: Field) -> Decimal:
