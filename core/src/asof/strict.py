@@ -35,16 +35,39 @@ def strict(provider: str, body: Any, what: str = "answer") -> Field:
     return Field(provider, body, what=what)
 
 
+_new_field = object.__new__
+
+
 class Field:
     """One value inside a provider's answer, with the path it was read from."""
 
-    __slots__ = ("path", "provider", "value", "what")
+    __slots__ = ("_key", "_parent", "_path", "provider", "value", "what")
 
     def __init__(self, provider: str, value: Any, *, what: str = "answer", path: str = "") -> None:
         self.provider = provider
         self.value = value
         self.what = what
-        self.path = path
+        self._path: str | None = path
+        self._parent: Field | None = None
+        self._key: str | int = ""
+
+    @property
+    def path(self) -> str:
+        """Where this value is in the answer: ``items[3].token.address`` (``""`` for
+        the answer itself). A member's path is only spelled out when it is asked for
+        (an error names it), so reading a member costs no formatting."""
+        path = self._path
+        if path is None:
+            assert self._parent is not None
+            above, key = self._parent.path, self._key
+            if isinstance(key, int):
+                path = f"{above}[{key}]"
+            elif above:
+                path = f"{above}.{key}"
+            else:
+                path = key
+            self._path = path
+        return path
 
     def __repr__(self) -> str:
         return f"<Field {self.path or 'body'} of {self.provider} {self.what}>"
@@ -65,14 +88,19 @@ class Field:
     # -- structure
 
     def _child(self, key: str | int, value: Any) -> Field:
-        if isinstance(key, int):
-            path = f"{self.path}[{key}]"
-        else:
-            path = f"{self.path}.{key}" if self.path else key
-        return Field(self.provider, value, what=self.what, path=path)
+        child = _new_field(Field)
+        child.provider = self.provider
+        child.value = value
+        child.what = self.what
+        child._path = None
+        child._parent = self
+        child._key = key
+        return child
 
     def mapping(self) -> Mapping[str, Any]:
         """The value as a JSON object."""
+        if type(self.value) is dict:  # what a JSON body holds: no ABC check needed
+            return self.value
         if not isinstance(self.value, Mapping):
             raise self.fail(f"expected an object, got {_kind(self.value)}")
         return self.value
@@ -119,8 +147,10 @@ class Field:
 
     def as_int(self) -> int:
         """An exact integer (an int, a string of digits or an integral Decimal)."""
+        if type(self.value) is int:
+            return self.value
         try:
-            return to_int(self.value, field=self.path or "body")
+            return to_int(self.value, field="")  # the error below names the path
         except InputError:
             raise self.fail(f"expected an integer, got {_shown(self.value)}") from None
 
@@ -131,7 +161,7 @@ class Field:
         if text and not isinstance(self.value, str):
             raise self.fail(f"expected a decimal string, got {_shown(self.value)}")
         try:
-            return to_decimal(self.value, field=self.path or "body")
+            return to_decimal(self.value, field="")  # the error below names the path
         except InputError:
             raise self.fail(f"expected a decimal number, got {_shown(self.value)}") from None
 

@@ -96,12 +96,12 @@ def parse_balance_at(
     if as_of is None and raw != 0:
         raise answer["asOf"].fail(f"is null but balanceRaw is {raw}; null means no balance")
 
-    token = attrs.evolve(
-        query.token,
-        standard="native" if is_native else query.token.standard,
-        decimals=decimals,
-        symbol=query.token.symbol or ("SOL" if is_native else None),
-    )
+    asked = query.token
+    standard = "native" if is_native else asked.standard
+    symbol = asked.symbol or ("SOL" if is_native else None)
+    token = asked if (asked.standard, asked.decimals, asked.symbol) == (
+        standard, decimals, symbol) else attrs.evolve(
+        asked, standard=standard, decimals=decimals, symbol=symbol)
     caveats: list[str] = []
     if not is_native:
         caveats.append(CAVEAT_MULTI_ACCOUNT)
