@@ -88,7 +88,9 @@ class SupportStatus(StrEnum):
 
 
 def _utc(value: datetime | None, field: str) -> None:
-    if value is not None and (value.tzinfo is None or value.utcoffset() != UTC.utcoffset(None)):
+    if value is None or value.tzinfo is UTC:  # the usual case, checked first
+        return
+    if value.tzinfo is None or value.utcoffset() != UTC.utcoffset(None):
         raise InvalidPoint("must be a timezone-aware UTC datetime", field=field, value=value)
 
 
