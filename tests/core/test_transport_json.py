@@ -93,9 +93,17 @@ def test_edge_cases_read_as_before(text: str) -> None:
     assert _read(text.encode()) == expected
 
 
-def test_a_declared_charset_other_than_utf8_is_honoured() -> None:
+@pytest.mark.parametrize("kind", ["application/json; charset=latin-1",
+                                  "application/json; Charset=ISO-8859-1"])
+def test_a_declared_charset_other_than_utf8_is_honoured(kind: str) -> None:
     body = '{"name": "café"}'.encode("latin-1")
-    assert _read(body, "application/json; charset=latin-1") == {"name": "café"}
+    assert _read(body, kind) == {"name": "café"}
+
+
+@pytest.mark.parametrize("kind", ["application/json", "application/json; charset=UTF-8",
+                                  "text/plain"])
+def test_utf8_or_no_charset_reads_the_bytes_as_utf8(kind: str) -> None:
+    assert _read('{"name": "café ✓"}'.encode(), kind) == {"name": "café ✓"}
 
 
 @pytest.mark.parametrize("body", [b"NaN", b'{"x": Infinity}', b"[1,]", b'{"a": 1'])

@@ -165,7 +165,11 @@ def _body(response: httpx.Response) -> Any:
     content = response.content
     if not content.strip():
         return None
-    charset = response.charset_encoding
+    # Most answers name no charset (JSON is UTF-8): the header is only parsed when it
+    # names one.
+    kind = response.headers.get("content-type")
+    charset = None if kind is None or "charset" not in kind.lower() \
+        else response.charset_encoding
     if charset is None or charset.lower() in _UTF8:
         try:
             return _quick_loads(content)
