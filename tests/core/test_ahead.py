@@ -17,10 +17,11 @@ from typing import Any
 
 import anyio
 import pytest
+import stamina
 
 from asof.ahead import ask_ahead, on_written
-from asof.provider import ProviderInfo
-from asof.transport import Transport
+from asof.provider import ProviderInfo, RateLimit
+from asof.transport import MockTransport, Request, Response, Transport
 
 
 def _run_asyncio(main: Any) -> Any:
@@ -143,6 +144,7 @@ class _Held(BaseHTTPRequestHandler):
     server: Any
 
     def do_GET(self) -> None:
+        self.server.seen += 1
         self.server.arrived.set()
         self.server.release.wait(10)
         body = b'{"ok": 1, "value": 1.50}'
@@ -160,6 +162,7 @@ class _Held(BaseHTTPRequestHandler):
 def held_server() -> Iterator[Any]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Held)
     server.arrived = threading.Event()  # type: ignore[attr-defined]
+    server.seen = 0  # type: ignore[attr-defined]
     server.release = threading.Event()  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -190,3 +193,48 @@ def test_a_provider_session_tells_when_its_request_is_written(held_server: Any) 
     held, answer = _run_asyncio(main)
     assert held
     assert answer == {"ok": 1, "value": Decimal("1.50")}
+
+
+def test_a_request_that_must_wait_for_its_turn_hands_back_at_once(held_server: Any) -> None:
+    url = f"http://127.0.0.1:{held_server.server_address[1]}"
+    info = ProviderInfo(name="held", title="Held", base_url=url)
+    held_server.release.set()  # answers at once
+
+    async def main() -> tuple[int, bool]:
+        async with Transport(attempts=1, timeout=10) as transport:
+            session = transport.session(info, base_url=url,
+                                        rate_limit=RateLimit(requests=1, per_seconds=60))
+            await session.get("/first")  # takes the only turn of the next minute
+            seen = held_server.seen
+            with anyio.fail_after(5):  # the next turn is a minute away
+                ahead = await ask_ahead(session.get("/second"))
+            waiting = held_server.seen == seen  # it has not been sent
+            ahead.discard()
+            return seen, waiting
+
+    seen, waiting = _run_asyncio(main)
+    assert seen == 1
+    assert waiting
+
+
+def test_a_request_to_be_tried_again_hands_back_at_once() -> None:
+    calls: list[str] = []
+
+    def handler(request: Request) -> Response:
+        calls.append(str(request.url))
+        return Response(503, text="busy")
+
+    async def main() -> bool:
+        transport = Transport(http_transport=MockTransport(handler), attempts=3)
+        async with transport:
+            session = transport.session(ProviderInfo(name="busy", title="Busy",
+                                                     base_url="https://busy.example"),
+                                        base_url="https://busy.example")
+            with anyio.fail_after(5):  # the retries wait: ask_ahead does not
+                ahead = await ask_ahead(session.get("/x"))
+            pending = len(calls) == 1
+            ahead.discard()
+            return pending
+
+    with stamina.set_testing(False):
+        assert _run_asyncio(main)

@@ -268,3 +268,21 @@ def test_a_departure_outside_the_tracked_calls_changes_nothing() -> None:
     bucket.departed(5)  # never given
     assert not bucket._moved
     assert list(bucket._sent) == []
+
+
+@pytest.mark.anyio
+async def test_waits_says_whether_a_call_asking_now_would_wait() -> None:
+    clock = FakeClock()
+    rate = limiter(2, 1.0, clock)  # one call every 0.5 s
+    assert not rate.waits()  # the first call goes at once
+    await rate.acquire()
+    assert rate.waits()  # the next slot is 0.5 s away
+    clock.now += 0.5
+    assert not rate.waits()
+    await rate.acquire()
+    assert clock.sleeps == []  # waits() said true only while a call would have slept
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rate.acquire)  # sleeps for its turn, holding the turn
+        await anyio.lowlevel.checkpoint()
+        assert rate.waits()
+    assert clock.sleeps == [0.5]

@@ -6,10 +6,12 @@ the next page, waits only until that request has been written to the provider (o
 ended without reaching it), and returns: the provider works on the page while the
 caller stores and hands on the current one, then awaits the :class:`Ahead`.
 
-The moment "written" is told by the transport: every request a provider session sends
-in the context of the work started here calls the context's :func:`on_written`
-callback once its body has been written. Work that sends nothing through a provider
-session (a cached answer, a plugin with its own client) simply runs to its end first.
+The moment is told by the transport: every request a provider session sends in the
+context of the work started here calls the context's :func:`on_written` callback once
+its body has been written, or at once when it must first wait, for its rate-limit
+turn or to be tried again (the provider is not working on it then, and the caller
+need not wait). Work that sends nothing through a provider session (a cached answer,
+a plugin with its own client) simply runs to its end first.
 
 Under asyncio the work runs as a task of its own. Under any other event loop (trio)
 it is not started until awaited, so paging stays one page after the other there.
@@ -70,8 +72,8 @@ class Ahead(Generic[T]):
 
 async def ask_ahead(work: Coroutine[Any, Any, T]) -> Ahead[T]:
     """Start ``work`` and return once its first request has been written to the
-    provider, or once it has ended, whichever comes first (under asyncio; elsewhere the
-    work is started when awaited)."""
+    provider (or waits for its turn or a retry), or once it has ended, whichever comes
+    first (under asyncio; elsewhere the work is started when awaited)."""
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # another event loop (trio)

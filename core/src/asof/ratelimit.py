@@ -147,6 +147,16 @@ class RateLimiter:
             self._slot = max(self._slot + spacing, now - self.interval)
             return self._grant(now)
 
+    def waits(self) -> bool:
+        """Whether a call asking now would wait for its turn (another call holds the
+        turn, or the schedule's next slot is later)."""
+        if self._lock.locked():
+            return True
+        if self._slot is None:
+            return False
+        now = self._clock()
+        return self._turn(now) > now
+
     def _grant(self, now: float) -> int:
         # The ticket is counted with its time, at once: a departure said while the next
         # call still waits for its turn must find its own call ``back`` from the end.

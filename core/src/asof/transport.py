@@ -465,6 +465,9 @@ class ProviderSession:
             if self._transport.attempts == 1:
                 raise
             failed: RetryableError | None = exc
+            written = on_written()
+            if written is not None:  # it waits to be tried again: go on meanwhile
+                written()
         async for attempt in stamina.retry_context(
             on=self._retry_wait,
             attempts=self._transport.attempts,
@@ -531,6 +534,9 @@ class ProviderSession:
             extensions=extensions,
         )
         if isinstance(limiter, RateLimiter):
+            if written is not None and limiter.waits():
+                # its turn comes later: whoever asked ahead goes on meanwhile
+                written()
             ticket = await limiter.acquire()
         elif limiter is not None:
             await limiter.acquire()
