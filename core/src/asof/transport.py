@@ -533,11 +533,11 @@ class ProviderSession:
                      else self.timeout),
             extensions=extensions,
         )
-        if isinstance(limiter, RateLimiter):
-            if written is not None and limiter.waits():
+        if rate is not None:
+            if written is not None and rate.waits():
                 # its turn comes later: whoever asked ahead goes on meanwhile
                 written()
-            ticket = await limiter.acquire()
+            ticket = await rate.acquire()
         elif limiter is not None:
             await limiter.acquire()
         started = time.perf_counter()
