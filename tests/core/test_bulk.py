@@ -283,6 +283,29 @@ def test_the_blocking_client_has_the_same_bulk_api(tmp_path: Path,
     assert world_server.calls() == 2
 
 
+def test_the_blocking_client_answers_one_question_at_a_time_with_the_worlds_truth(
+        tmp_path: Path, world_server: WorldServer) -> None:
+    """One question at a time goes through the blocking HTTP client (the asynchronous
+    one is never opened); each answer is the world's truth, and each is one call."""
+    wallets = WALLETS[:2]
+    world_server.world = busy_world(wallets, every_days=5)
+    plugins = {"helius": load_plugin("helius")}
+    env = credential_env(plugin_info(plugins["helius"]))
+    path = config(tmp_path, world_server, limit="20/1s", providers=("helius",),
+                  archive=False)
+    moments = [START + timedelta(days=d, hours=7) for d in range(0, 60, 6)]
+    with Client(path, plugins=plugins, env=env, clock=frozen(NOW)) as client:
+        for wallet in wallets:
+            for moment in moments:
+                answer = client.balance_at(str(wallet), "USDC", moment)
+                assert answer.amount.raw == world_server.world.truth(wallet, USDC, moment)
+        transport = client._async.transport
+        assert transport.blocking
+        assert transport._blocking_client is not None
+        assert transport._client is None
+    assert world_server.calls() == len(wallets) * len(moments)
+
+
 def test_derived_balance_at_reads_the_history_once_then_looks_up(
         tmp_path: Path, world_server: WorldServer) -> None:
     world_server.world = busy_world(WALLETS[:1], every_days=1)

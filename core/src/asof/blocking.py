@@ -11,10 +11,13 @@ pulls a history into the archive (:mod:`asof.archive.pull`).
                                    "SOL", at="slot:313000000")
 
 It owns one event loop, which the calling thread runs for the length of each call (no
-hand-off to another thread), so a call costs what the async call costs. It works in
-scripts and from several threads (their calls take turns on the loop), and inside
-Jupyter, whose own loop is already running (there the call runs in a helper thread).
-Ctrl-C while a call waits cancels that call. The loop is closed by :meth:`Client.close`,
+hand-off to another thread). A request that is the only work on the loop (one
+question, a page of a history) is sent with a blocking HTTP client, which costs less
+than the event loop's sockets; requests made side by side (bulk calls, a page asked for
+ahead) go through the asynchronous one. It works in scripts and from several threads
+(their calls take turns on the loop), and inside Jupyter, whose own loop is already
+running (there the call runs in a helper thread). Ctrl-C while a call waits cancels
+that call, or interrupts its blocking request at once. The loop is closed by :meth:`Client.close`,
 by leaving the ``with`` block, or when the client is garbage-collected or the
 interpreter exits.
 """
@@ -42,6 +45,17 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
+
+try:  # the C functions that ``signal`` wraps, without its enum conversions (8 µs a call)
+    from _signal import (  # type: ignore[import-not-found,unused-ignore]
+        getsignal as _get_handler,
+    )
+    from _signal import (  # type: ignore[import-not-found,unused-ignore]
+        signal as _set_handler,
+    )
+except ImportError:  # pragma: no cover - an interpreter without it
+    from signal import getsignal as _get_handler
+    from signal import signal as _set_handler
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from asof.archive.pull import PullReport
@@ -96,6 +110,9 @@ class _Loop:
         self._making = threading.Lock()
         self._helper: ThreadPoolExecutor | None = None
         self._task: asyncio.Task[Any] | None = None
+        #: whether Ctrl-C must interrupt at once (a blocking request is on its way,
+        #: which cancelling the call would not stop)
+        self.at_once: Callable[[], bool] = lambda: False
 
     def run(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
         """Run ``fn(*args)`` on the loop and return its result."""
@@ -130,24 +147,28 @@ class _Loop:
 
             def on_interrupt(signum: int, frame: Any) -> None:
                 nonlocal interrupted
-                if interrupted or task.done():
+                if interrupted or task.done() or self.at_once():
                     raise KeyboardInterrupt
                 interrupted = True
                 task.cancel()
                 self.loop.call_soon_threadsafe(lambda: None)  # wake the loop
 
             if (threading.current_thread() is threading.main_thread()
-                    and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
-                restore = signal.signal(signal.SIGINT, on_interrupt)
+                    and _get_handler(signal.SIGINT) is signal.default_int_handler):
+                restore = _set_handler(signal.SIGINT, on_interrupt)
             try:
                 result = self.loop.run_until_complete(task)
             except asyncio.CancelledError:
                 if interrupted:
                     raise KeyboardInterrupt from None
                 raise
+            except KeyboardInterrupt:
+                if task.done() and not task.cancelled():
+                    task.exception()  # raised inside the call, which has unwound: seen
+                raise
             finally:
                 if restore is not None:
-                    signal.signal(signal.SIGINT, restore)
+                    _set_handler(signal.SIGINT, restore)
                 self._task = None
             if interrupted:
                 raise KeyboardInterrupt
@@ -209,6 +230,12 @@ class Client:
         except BaseException:
             self._runner.close()
             raise
+        if http_transport is None:
+            # a call alone on the loop sends its request with a blocking client, and
+            # Ctrl-C then interrupts that request at once
+            transport = self._async.transport
+            transport.blocking = True
+            self._runner.at_once = lambda: transport.sending_blocking
         self._finalizer = weakref.finalize(self, _shutdown, self._runner, self._async)
 
     # -- plumbing ---------------------------------------------------------------------

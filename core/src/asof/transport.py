@@ -30,6 +30,11 @@ calls. A session:
   on every success body and raises the :class:`~asof.provider.BodyError` it reports;
 - bounds each request by one deadline, ``timeout`` seconds from sending to the last
   byte of the body (a server that drips its answer cannot hold a call longer);
+- with ``blocking`` set (the synchronous :class:`asof.Client` sets it), sends a request
+  with a blocking HTTP client when it is the only task of its event loop, which saves
+  the event loop's share of the call; each wait is then bounded by ``timeout`` and the
+  body by the deadline once the headers are in. A request among others (a bulk call,
+  a page asked for ahead) goes through the asynchronous client, as always;
 - retries :class:`~asof.errors.RetryableError` with exponential backoff and jitter
   (stamina), ``attempts`` tries in all, waiting what ``Retry-After`` asked plus jitter;
 - redacts its credentials, and anything key-like in a configured base URL, from every
@@ -44,17 +49,18 @@ Redirects are not followed: a credential header must not travel to another host.
 
 from __future__ import annotations
 
+import asyncio
 import json as jsonlib
 import logging
 import random
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import anyio
@@ -188,6 +194,32 @@ def _strip_userinfo(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
+def _alone() -> bool:
+    """Whether the running task is the only unfinished task of its asyncio loop."""
+    try:
+        return len(asyncio.all_tasks()) == 1
+    except RuntimeError:  # not under asyncio
+        return False
+
+
+class _Deadline(httpx.SyncByteStream):
+    """A blocking response body that raises :class:`TimeoutError` once a chunk comes
+    after ``at`` (``time.monotonic()``)."""
+
+    def __init__(self, stream: httpx.SyncByteStream, at: float) -> None:
+        self._stream = stream
+        self._at = at
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            if time.monotonic() > self._at:
+                raise TimeoutError
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
@@ -203,7 +235,10 @@ class Transport:
     ``timeout`` is the default per-request timeout in seconds; ``attempts`` the tries
     per request, retries included; ``max_retry_after`` caps the wait a provider may ask
     for with ``Retry-After``; ``rate_limit_store`` names the store of rate budgets shared
-    across processes (:mod:`asof.budget`), ``None`` keeping them in this process.
+    across processes (:mod:`asof.budget`), ``None`` keeping them in this process;
+    ``blocking`` sends a request that is alone on its asyncio loop with a blocking client
+    (for callers that run the loop for one call at a time, as :class:`asof.Client` does;
+    it applies only when ``http_transport`` is not given).
     """
 
     def __init__(
@@ -214,6 +249,7 @@ class Transport:
         attempts: int = 3,
         max_retry_after: float = 60.0,
         rate_limit_store: str | None = None,
+        blocking: bool = False,
     ) -> None:
         if not timeout > 0:
             raise ValueError(f"timeout must be positive, not {timeout!r}")
@@ -226,6 +262,9 @@ class Transport:
         self.max_retry_after = float(max_retry_after)
         self._http_transport = http_transport
         self._client: httpx.AsyncClient | None = None
+        self._blocking_client: httpx.Client | None = None
+        self.blocking = blocking and http_transport is None
+        self.sending_blocking = False  #: a blocking request is on its way
         self.rate_limit_store = rate_limit_store
         self._limiters: dict[tuple[str, int, float, str], RateLimiter | SharedBudget] = {}
 
@@ -259,8 +298,38 @@ class Transport:
             )
         return self._client
 
+    @property
+    def blocking_client(self) -> httpx.Client:
+        """The blocking client (with ``blocking``), created on first use."""
+        if self._blocking_client is None:
+            self._blocking_client = httpx.Client(
+                timeout=self.timeout,
+                headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+                follow_redirects=False,
+            )
+        return self._blocking_client
+
+    def send_blocking(self, request: httpx.Request, seconds: float) -> httpx.Response:
+        """Send ``request`` with the blocking client and read its whole body, raising
+        :class:`TimeoutError` when the body is still coming ``seconds`` after now."""
+        at = time.monotonic() + seconds
+        self.sending_blocking = True
+        try:
+            response = self.blocking_client.send(request, stream=True)
+            try:
+                response.stream = _Deadline(cast(httpx.SyncByteStream, response.stream), at)
+                response.read()
+            finally:
+                response.close()
+        finally:
+            self.sending_blocking = False
+        return response
+
     async def aclose(self) -> None:
-        """Close the shared client (a later request opens a new one)."""
+        """Close the shared clients (a later request opens new ones)."""
+        blocking, self._blocking_client = self._blocking_client, None
+        if blocking is not None:
+            blocking.close()
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
@@ -453,6 +522,12 @@ class ProviderSession:
         url = self.url(path)
         query = {k: v for k, v in (params or {}).items() if v is not None}
         query.update(self._query)
+        if query and "?" not in url:
+            # the query joined here, as httpx2 would encode it: httpx2 then parses the
+            # URL once, not again to merge the parameters in
+            target, query = f"{url}?{httpx.QueryParams(query)}", {}
+        else:
+            target = url
         method = method.upper()
         # The first attempt goes without a retry context (most requests need none);
         # after a retryable failure, stamina's schedule takes over from that failure:
@@ -460,7 +535,7 @@ class ProviderSession:
         # count and stamina's test mode are exactly those of a retry context around
         # every attempt.
         try:
-            return await self._send(method, url, query, json, 1)
+            return await self._send(method, url, target, query, json, 1)
         except RetryableError as exc:
             if self._transport.attempts == 1:
                 raise
@@ -480,7 +555,7 @@ class ProviderSession:
                 if failed is not None:
                     met, failed = failed, None
                     raise met
-                return await self._send(method, url, query, json, attempt.num)
+                return await self._send(method, url, target, query, json, attempt.num)
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- internals
@@ -499,9 +574,14 @@ class ProviderSession:
         return True
 
     async def _send(
-        self, method: str, url: str, params: Mapping[str, Any], body: Any, attempt: int
+        self, method: str, url: str, target: str, params: Mapping[str, Any], body: Any,
+        attempt: int,
     ) -> Any:
-        client = self._transport.client  # built before the wait: sent as soon as let through
+        """One attempt: ``target`` is ``url`` with its query, ``url`` is what a log line
+        names."""
+        blocking = self._transport.blocking and _alone()
+        # built before the wait: sent as soon as let through
+        client = self._transport.blocking_client if blocking else self._transport.client
         limiter = self._limiter
         ticket = 0
         extensions: dict[str, Any] | None = None
@@ -509,7 +589,7 @@ class ProviderSession:
         written = on_written()
         if rate is not None or written is not None:
 
-            async def trace(event: str, info: Any) -> None:
+            def note(event: str, info: Any) -> None:
                 # the request's headers are written: it has left (the limiter counts
                 # its window from here, not from its turn)
                 if rate is not None and ticket and event.endswith(
@@ -519,13 +599,16 @@ class ProviderSession:
                 elif written is not None and event.endswith("send_request_body.complete"):
                     written()
 
-            extensions = {"trace": trace}
+            async def trace(event: str, info: Any) -> None:
+                note(event, info)
+
+            extensions = {"trace": note if blocking else trace}
         # The request is built before the wait too. The client's own timeout is passed
         # on only when this session's differs from it, and headers only when there are
         # some: each argument costs httpx2 a merge.
         request = client.build_request(
             method,
-            url,
+            target,
             params=params or None,
             json=body,
             headers=self._headers or None,
@@ -543,10 +626,13 @@ class ProviderSession:
         started = time.perf_counter()
         try:
             # the deadline covers the whole request, not each read
-            with anyio.move_on_after(self.timeout) as deadline:
-                response = await client.send(request)
-            if deadline.cancelled_caught:
-                raise TimeoutError
+            if blocking:
+                response = self._transport.send_blocking(request, self.timeout)
+            else:
+                with anyio.move_on_after(self.timeout) as deadline:
+                    response = await self._transport.client.send(request)
+                if deadline.cancelled_caught:
+                    raise TimeoutError
         except TimeoutError:
             self._log(method, url, "deadline", started, attempt)
             raise ProviderTimeout(
