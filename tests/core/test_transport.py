@@ -780,21 +780,27 @@ class _Quick(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+class WatchingLimiter(RateLimiter):
+    """A limiter that keeps the tickets of the requests that left, in order."""
+
+    def __init__(self, requests: int, per_seconds: float) -> None:
+        super().__init__(requests, per_seconds)
+        self.left: list[int] = []
+
+    def departed(self, ticket: int) -> None:
+        self.left.append(ticket)
+        super().departed(ticket)
+
+
 @pytest.mark.anyio
 async def test_a_rate_limited_request_tells_the_limiter_when_it_left() -> None:
     """Over a real socket, each request's departure (its headers written) reaches the
     limiter, ticket by ticket; a request that cannot be built takes no turn."""
-    left: list[int] = []
-
-    class Watching(RateLimiter):
-        def departed(self, ticket: int) -> None:
-            left.append(ticket)
-            super().departed(ticket)
-
     limit = RateLimit(requests=100, per_seconds=1)
+    watching = WatchingLimiter(100, 1.0)
     with serve_http(_Quick) as url:
         transport = Transport()
-        transport._limiters[("demo", 100, 1.0, "")] = Watching(100, 1.0)
+        transport._limiters[("demo", 100, 1.0, "")] = watching
         http = transport.session(INFO, base_url=url, rate_limit=limit)
         try:
             for _ in range(3):
@@ -804,4 +810,4 @@ async def test_a_rate_limited_request_tells_the_limiter_when_it_left() -> None:
             assert await http.get("x") == {"ok": 1}
         finally:
             await transport.aclose()
-    assert left == [1, 2, 3, 4]
+    assert watching.left == [1, 2, 3, 4]

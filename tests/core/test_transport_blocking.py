@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from asof.blocking import _Loop
 from asof.errors import ProviderTimeout, RateLimited, TransportError
 from asof.provider import Credential, ProviderInfo, RateLimit
-from asof.ratelimit import RateLimiter
 from asof.secrets import Secret
 from asof.transport import MockTransport, Request, Response, Transport, httpx
 from tests.cli.fake_allium import serve_http
+from tests.core.test_transport import WatchingLimiter
 
 KEY = "sk-blocking-test-0123456789abcdef"
 CRED = Credential(name="api_key", query="api-key")
@@ -110,6 +110,20 @@ def _session(url: str, *, blocking: bool = True, timeout: float = 30.0,
     return transport, http
 
 
+def _get_once(url: str, path: str, params: dict[str, Any] | None = None,
+              **options: Any) -> tuple[Transport, Any]:
+    """One GET of ``path`` alone on a new loop, the transport closed after it."""
+    transport, http = _session(url, **options)
+
+    async def main() -> Any:
+        try:
+            return await http.get(path, params=params)
+        finally:
+            await transport.aclose()
+
+    return transport, asyncio.run(main())
+
+
 def test_a_request_alone_on_its_loop_goes_through_the_blocking_client(server: str) -> None:
     transport, http = _session(server)
 
@@ -161,80 +175,41 @@ def test_requests_side_by_side_go_through_the_asynchronous_client(server: str) -
 
 def test_the_deadline_bounds_a_dripping_body_on_the_blocking_path(server: str) -> None:
     """Each byte comes within the timeout, the whole body does not."""
-    transport, http = _session(server, timeout=0.5)
-
-    async def main() -> None:
-        try:
-            await http.get("drip")
-        finally:
-            await transport.aclose()
-
     began = time.monotonic()
     with pytest.raises(ProviderTimeout, match=r"no complete answer within 0\.5 s"):
-        asyncio.run(main())
+        _get_once(server, "drip", timeout=0.5)
     assert time.monotonic() - began < 1.5  # the drip takes 2.2 s
-    assert transport._client is None
 
 
 def test_a_held_answer_times_out_on_the_blocking_path(server: str) -> None:
-    transport, http = _session(server, timeout=0.3)
-
-    async def main() -> None:
-        try:
-            await http.get("hold", params={"ms": 2000})
-        finally:
-            await transport.aclose()
-
     with pytest.raises(ProviderTimeout, match="ReadTimeout"):
-        asyncio.run(main())
+        _get_once(server, "hold", {"ms": 2000}, timeout=0.3)
 
 
 def test_a_refused_connection_is_a_transport_error_naming_no_secret() -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    transport, http = _session(f"http://127.0.0.1:{port}")
-
-    async def main() -> None:
-        try:
-            await http.get("ok")
-        finally:
-            await transport.aclose()
-
     with pytest.raises(TransportError) as caught:
-        asyncio.run(main())
+        _get_once(f"http://127.0.0.1:{port}", "ok")
     assert "connection failed" in str(caught.value)
     assert KEY not in str(caught.value)
     assert KEY not in repr(caught.value)
 
 
 def test_a_status_error_carries_the_providers_message_and_wait(server: str) -> None:
-    transport, http = _session(server)
-
-    async def main() -> None:
-        try:
-            await http.get("limited")
-        finally:
-            await transport.aclose()
-
     with pytest.raises(RateLimited) as caught:
-        asyncio.run(main())
+        _get_once(server, "limited")
     assert caught.value.retry_after == 7
     assert caught.value.provider_message == "slow down"
     assert KEY not in str(caught.value)
 
 
 def test_each_blocking_request_tells_the_limiter_when_it_left(server: str) -> None:
-    left: list[int] = []
-
-    class Watching(RateLimiter):
-        def departed(self, ticket: int) -> None:
-            left.append(ticket)
-            super().departed(ticket)
-
     limit = RateLimit(requests=100, per_seconds=1)
     transport = Transport(blocking=True, attempts=1)
-    transport._limiters[("demo", 100, 1.0, "")] = Watching(100, 1.0)
+    watching = WatchingLimiter(100, 1.0)
+    transport._limiters[("demo", 100, 1.0, "")] = watching
     http = transport.session(INFO, base_url=server, credentials=[(CRED, Secret(KEY))],
                              rate_limit=limit)
 
@@ -246,7 +221,7 @@ def test_each_blocking_request_tells_the_limiter_when_it_left(server: str) -> No
             await transport.aclose()
 
     asyncio.run(main())
-    assert left == [1, 2, 3]
+    assert watching.left == [1, 2, 3]
     assert transport._client is None
 
 
