@@ -102,16 +102,16 @@ def server() -> Iterator[str]:
         yield url
 
 
-def _session(url: str, *, blocking: bool = True, timeout: float = 30.0,
-             rate_limit: RateLimit | None = None) -> tuple[Transport, Any]:
+def _session(url: str, *, blocking: bool = True,
+             timeout: float = 30.0) -> tuple[Transport, Any]:
     transport = Transport(blocking=blocking, timeout=timeout, attempts=1)
     http = transport.session(INFO, base_url=url, credentials=[(CRED, Secret(KEY))],
-                             rate_limit=rate_limit, timeout=timeout)
+                             timeout=timeout)
     return transport, http
 
 
 def _get_once(url: str, path: str, params: dict[str, Any] | None = None,
-              **options: Any) -> tuple[Transport, Any]:
+              **options: Any) -> Any:
     """One GET of ``path`` alone on a new loop, the transport closed after it."""
     transport, http = _session(url, **options)
 
@@ -121,7 +121,7 @@ def _get_once(url: str, path: str, params: dict[str, Any] | None = None,
         finally:
             await transport.aclose()
 
-    return transport, asyncio.run(main())
+    return asyncio.run(main())
 
 
 def test_a_request_alone_on_its_loop_goes_through_the_blocking_client(server: str) -> None:

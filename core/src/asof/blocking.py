@@ -17,9 +17,9 @@ than the event loop's sockets; requests made side by side (bulk calls, a page as
 ahead) go through the asynchronous one. It works in scripts and from several threads
 (their calls take turns on the loop), and inside Jupyter, whose own loop is already
 running (there the call runs in a helper thread). Ctrl-C while a call waits cancels
-that call, or interrupts its blocking request at once. The loop is closed by :meth:`Client.close`,
-by leaving the ``with`` block, or when the client is garbage-collected or the
-interpreter exits.
+that call, or interrupts its blocking request at once. The loop is closed by
+:meth:`Client.close`, by leaving the ``with`` block, or when the client is
+garbage-collected or the interpreter exits.
 """
 
 from __future__ import annotations
@@ -47,12 +47,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 
 try:  # the C functions that ``signal`` wraps, without its enum conversions (8 µs a call)
-    from _signal import (  # type: ignore[import-not-found,unused-ignore]
-        getsignal as _get_handler,
-    )
-    from _signal import (  # type: ignore[import-not-found,unused-ignore]
-        signal as _set_handler,
-    )
+    from _signal import getsignal as _get_handler  # type: ignore[import-not-found,unused-ignore]
+    from _signal import signal as _set_handler  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # pragma: no cover - an interpreter without it
     from signal import getsignal as _get_handler
     from signal import signal as _set_handler
@@ -230,12 +226,12 @@ class Client:
         except BaseException:
             self._runner.close()
             raise
-        if http_transport is None:
-            # a call alone on the loop sends its request with a blocking client, and
-            # Ctrl-C then interrupts that request at once
-            transport = self._async.transport
-            transport.blocking = True
-            self._runner.at_once = lambda: transport.sending_blocking
+        # a call alone on the loop sends its request with a blocking client (unless a
+        # given http_transport replaces the network), and Ctrl-C then interrupts that
+        # request at once
+        transport = self._async.transport
+        transport.blocking = True
+        self._runner.at_once = lambda: transport.sending_blocking
         self._finalizer = weakref.finalize(self, _shutdown, self._runner, self._async)
 
     # -- plumbing ---------------------------------------------------------------------

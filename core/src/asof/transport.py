@@ -263,7 +263,7 @@ class Transport:
         self._http_transport = http_transport
         self._client: httpx.AsyncClient | None = None
         self._blocking_client: httpx.Client | None = None
-        self.blocking = blocking and http_transport is None
+        self._blocking = blocking
         self.sending_blocking = False  #: a blocking request is on its way
         self.rate_limit_store = rate_limit_store
         self._limiters: dict[tuple[str, int, float, str], RateLimiter | SharedBudget] = {}
@@ -287,26 +287,33 @@ class Transport:
         )
 
     @property
+    def blocking(self) -> bool:
+        """Whether a request alone on its loop goes through the blocking client (never
+        with a given ``http_transport``, which replaces the network)."""
+        return self._blocking and self._http_transport is None
+
+    @blocking.setter
+    def blocking(self, value: bool) -> None:
+        self._blocking = value
+
+    def _options(self) -> dict[str, Any]:
+        """What both clients are built with."""
+        return {"timeout": self.timeout, "follow_redirects": False,
+                "headers": {"Accept": "application/json", "User-Agent": USER_AGENT}}
+
+    @property
     def client(self) -> httpx.AsyncClient:
         """The shared client, created on first use."""
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                transport=self._http_transport,
-                timeout=self.timeout,
-                headers={"Accept": "application/json", "User-Agent": USER_AGENT},
-                follow_redirects=False,
-            )
+            self._client = httpx.AsyncClient(transport=self._http_transport,
+                                             **self._options())
         return self._client
 
     @property
     def blocking_client(self) -> httpx.Client:
         """The blocking client (with ``blocking``), created on first use."""
         if self._blocking_client is None:
-            self._blocking_client = httpx.Client(
-                timeout=self.timeout,
-                headers={"Accept": "application/json", "User-Agent": USER_AGENT},
-                follow_redirects=False,
-            )
+            self._blocking_client = httpx.Client(**self._options())
         return self._blocking_client
 
     def send_blocking(self, request: httpx.Request, seconds: float) -> httpx.Response:
